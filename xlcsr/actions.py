@@ -1,0 +1,97 @@
+"""What each command does to a workbook file: read, apply the rules, write only what they decide.
+
+    >>> report = validate_workbook(Path("清单.xlsx"), mark=True, today=date(2026, 11, 25))
+    >>> result = assign_case_numbers(Path("清单.xlsx"))
+
+The command line calls these; the Excel ribbon calls the same rules through `xlcsr.excel`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from xlcsr.issues import ValidationReport
+from xlcsr.marks import plan_marks
+from xlcsr.numbering import Assignment, plan_assignment
+from xlcsr.validate import validate_register
+from xlcsr.xlsx.reader import read_register
+from xlcsr.xlsx.register_writer import write_assignment, write_marks
+
+REGISTER_NAME = "顾客特殊要求清单.xlsx"
+REVIEW_FORM_NAME = "顾客特殊要求评审记录表.xlsx"
+
+
+def validate_workbook(path: Path, *, today: date, mark: bool = False, lang: str = "zh") -> ValidationReport:
+    """Validate the register in `path`; with `mark`, write the result into the workbook."""
+    register = read_register(path)
+    report, _ = validate_register(register, today=today)
+    if mark:
+        write_marks(register, plan_marks(report, register, lang))
+    return report
+
+
+@dataclass
+class AssignResult:
+    """What assign did: the numbers given, the other values filled, and the rows it had to skip."""
+
+    report: ValidationReport
+    assignment: Assignment
+    written: bool
+    skipped: list[int] = field(default_factory=list)
+
+
+def assign_case_numbers(path: Path, *, today: date) -> AssignResult:
+    """Number every valid row without a case number; fill missing due dates and statuses."""
+    register = read_register(path)
+    report, records = validate_register(register, today=today)
+    used = [row.text("case_no") for row in register.rows if row.text("case_no")]
+    high_water = {k: int(v) for k, v in dict(register.state.get("high_water", {})).items()}
+    plan = plan_assignment(records, register.settings, used, high_water)
+    if plan.changed:
+        write_assignment(register, plan)
+    return AssignResult(report, plan, plan.changed, sorted(report.bad_rows))
+
+
+def init_workbooks(directory: Path, *, lang: str = "zh") -> tuple[list[Path], list[Path]]:
+    """Write the register and review-form templates into `directory`; existing files are kept."""
+    from xlcsr.templates import make_register, make_review_form
+
+    directory.mkdir(parents=True, exist_ok=True)
+    written, kept = [], []
+    for name, make in ((REGISTER_NAME, make_register), (REVIEW_FORM_NAME, make_review_form)):
+        target = directory / name
+        if target.exists():
+            kept.append(target)
+        else:
+            written.append(make(target, lang=lang))
+    return written, kept
+
+
+@dataclass
+class DemoOutcome:
+    """The demo register and what validate and assign made of it."""
+
+    register: Path
+    review_form: Path
+    before: ValidationReport
+    assigned: AssignResult
+    after: ValidationReport
+
+
+def run_demo(directory: Path, *, today: date, lang: str = "zh") -> DemoOutcome:
+    """Build a realistic register in `directory`, then validate (with marks) and assign it."""
+    from xlcsr.demo import demo_rows
+    from xlcsr.templates import make_register, make_review_form
+
+    directory.mkdir(parents=True, exist_ok=True)
+    book = directory / REGISTER_NAME
+    for stale in (book, directory / REVIEW_FORM_NAME):
+        stale.unlink(missing_ok=True)
+    make_register(book, rows=demo_rows(today), lang=lang)
+    form = make_review_form(directory / REVIEW_FORM_NAME, lang=lang)
+    before = validate_workbook(book, today=today, lang=lang)
+    assigned = assign_case_numbers(book, today=today)
+    after = validate_workbook(book, today=today, mark=True, lang=lang)
+    return DemoOutcome(book, form, before, assigned, after)

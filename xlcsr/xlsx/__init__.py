@@ -1,0 +1,1 @@
+"""Lossless reading and patch-writing of .xlsx/.xlsm workbooks."""
