@@ -1,35 +1,48 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures: LibreOffice conversion, and the patch writer's workbooks (pw_*)."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+from books import png
 
 
-# --- patch writer fixtures (pw_*) -----------------------------------------------------------
+@pytest.fixture
+def to_pdf(tmp_path: Path) -> Callable[[Path], Path]:
+    """Convert a workbook to PDF with LibreOffice headless; skipped without soffice, except in CI."""
+    if shutil.which("soffice") is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice (soffice) must be installed in CI: .ci/run installs libreoffice-calc-nogui")
+        pytest.skip("LibreOffice (soffice) not installed")
 
-import io as _pw_io
-import struct as _pw_struct
-import zlib as _pw_zlib
-from datetime import date as _pw_date
-from pathlib import Path as _PwPath
+    def convert(book: Path) -> Path:
+        out = tmp_path / "pdf"
+        command = ["soffice", "--headless", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+                   "--convert-to", "pdf", "--outdir", str(out), str(book)]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=180)
+        assert result.returncode == 0, result.stderr
+        pdf = out / (book.stem + ".pdf")
+        assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF"), result.stdout + result.stderr
+        return pdf
 
-import pytest as _pw_pytest
-
-
-def _pw_make_png(width: int = 8, height: int = 8) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = _pw_zlib.crc32(kind + data) & 0xFFFFFFFF
-        return _pw_struct.pack(">I", len(data)) + kind + data + _pw_struct.pack(">I", crc)
-
-    raw = b"".join(b"\x00" + bytes([200, 30, 30]) * width for _ in range(height))
-    header = _pw_struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", _pw_zlib.compress(raw)) + chunk(b"IEND", b"")
+    return convert
 
 
-@_pw_pytest.fixture
+@pytest.fixture
 def pw_png() -> bytes:
     """A small valid PNG (a red square), made without Pillow."""
-    return _pw_make_png()
+    return png()
 
 
-@_pw_pytest.fixture
-def pw_rich_xlsx(tmp_path: _PwPath) -> _PwPath:
+@pytest.fixture
+def pw_rich_xlsx(tmp_path: Path) -> Path:
     """An xlsxwriter workbook with everything openpyxl would lose.
 
     清单: shared strings, dates, a formula, a text box, a form button and a comment.
@@ -48,7 +61,7 @@ def pw_rich_xlsx(tmp_path: _PwPath) -> _PwPath:
     for i, customer in enumerate(customers, start=1):
         ws.write_string(i, 0, f"CSR-2026-{i:04d}")
         ws.write_string(i, 1, customer)
-        ws.write_datetime(i, 2, _pw_date(2026, 3, i), date_fmt)
+        ws.write_datetime(i, 2, date(2026, 3, i), date_fmt)
         ws.write_number(i, 3, i * 10)
         ws.write_string(i, 4, f"要求 {i}")
         ws.write_formula(i, 5, f"=D{i + 1}*2", None, i * 20)
@@ -65,7 +78,7 @@ def pw_rich_xlsx(tmp_path: _PwPath) -> _PwPath:
         data.add_sparkline(r, 5, {"range": f"'数据'!B{r + 1}:E{r + 1}"})
     data.conditional_format("B2:B6", {"type": "data_bar", "data_bar_2010": True})
     data.data_validation("G2:G20", {"validate": "list", "source": ["高", "中", "低"]})
-    data.insert_image("I2", "logo.png", {"image_data": _pw_io.BytesIO(_pw_make_png())})
+    data.insert_image("I2", "logo.png", {"image_data": io.BytesIO(png())})
 
     chart = wb.add_chart({"type": "column"})
     chart.add_series({"values": "='数据'!$B$2:$B$6", "categories": "='数据'!$A$2:$A$6"})
@@ -76,8 +89,8 @@ def pw_rich_xlsx(tmp_path: _PwPath) -> _PwPath:
     return path
 
 
-@_pw_pytest.fixture
-def pw_guarded_xlsx(tmp_path: _PwPath) -> _PwPath:
+@pytest.fixture
+def pw_guarded_xlsx(tmp_path: Path) -> Path:
     """A workbook whose cells the writer must refuse: formula, merged range, table header, empty sheet."""
     import xlsxwriter
 
@@ -95,8 +108,8 @@ def pw_guarded_xlsx(tmp_path: _PwPath) -> _PwPath:
     return path
 
 
-@_pw_pytest.fixture
-def pw_xlsm(tmp_path: _PwPath) -> _PwPath:
+@pytest.fixture
+def pw_xlsm(tmp_path: Path) -> Path:
     """A macro workbook whose xl/vbaProject.bin holds arbitrary bytes (byte identity is the point)."""
     import xlsxwriter
 
@@ -105,6 +118,6 @@ def pw_xlsm(tmp_path: _PwPath) -> _PwPath:
     ws = wb.add_worksheet("清单")
     ws.write_row(0, 0, ["案件号", "客户名称"])
     ws.write_row(1, 0, ["CSR-1", "吉利"])
-    wb.add_vba_project(_pw_io.BytesIO(b"\xd0\xcf\x11\xe0fake-vba-project" + bytes(range(256)) * 8), is_stream=True)
+    wb.add_vba_project(io.BytesIO(b"\xd0\xcf\x11\xe0fake-vba-project" + bytes(range(256)) * 8), is_stream=True)
     wb.close()
     return path

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import re
 import shutil
-import subprocess
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -314,7 +313,7 @@ def test_xlsm_keeps_its_vba_project(pw_xlsm: Path):
     after = members(pw_xlsm)
     assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
     assert b"macroEnabled" in after["[Content_Types].xml"]
-    wb = openpyxl.load_workbook(pw_xlsm, keep_vba=True)
+    wb = openpyxl.load_workbook(pw_xlsm)
     assert wb["清单"]["B2"].value == "长城汽车"
 
 
@@ -443,17 +442,61 @@ def test_unreadable_and_missing(tmp_path: Path, pw_rich_xlsx: Path):
 
 
 @pytest.mark.soffice
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
-def test_libreoffice_opens_the_edited_workbook(edited, tmp_path: Path):
-    out = tmp_path / "pdf"
-    profile = tmp_path / "lo-profile"
-    result = subprocess.run(
-        [
-            "soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless",
-            "--convert-to", "pdf", "--outdir", str(out), str(edited["path"]),
-        ],
-        capture_output=True, text=True, timeout=180,
-    )
-    assert result.returncode == 0, result.stderr
-    pdf = out / (edited["path"].stem + ".pdf")
-    assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
+def test_libreoffice_opens_the_edited_workbook(edited, to_pdf) -> None:
+    assert to_pdf(edited["path"]).stat().st_size > 1000
+
+
+def test_styles_are_reused_across_runs(pw_rich_xlsx: Path):
+    package = XlsxPackage.open(pw_rich_xlsx)
+    old, new = package.sheet("清单").set_fill("A3", "FFFFC7CE")
+    package.save()
+    styles_before = members(pw_rich_xlsx)["xl/styles.xml"]
+    package = XlsxPackage.open(pw_rich_xlsx)
+    assert package.sheet("清单").set_fill("A4", "FFFFC7CE") == (old, new)
+    assert package.sheet("清单").set_fill("A3", "FFFFC7CE") == (new, new)
+    package.save()
+    assert members(pw_rich_xlsx)["xl/styles.xml"] == styles_before
+
+
+def test_style_book_appends_with_counts():
+    from lxml import etree
+
+    from xlcsr.xlsx.styles import StyleBook
+
+    book = StyleBook(StyleBook().to_bytes())
+    assert not book.changed
+    red = book.add_dxf(fill="FFC7CE", font_color="9C0006", bold=True)
+    assert book.add_dxf(fill="#ffc7ce", font_color="9c0006", bold=True) == red == 0
+    assert book.add_dxf(fill="FFEB9C") == 1
+    dated = book.with_date_format(book.bold(), with_time=True)
+    assert book.is_date(dated) and book.number_format(dated) == (164, "yyyy-mm-dd hh:mm")
+    link = book.hyperlink()
+    root = etree.fromstring(book.to_bytes())
+    for section in root:
+        if section.get("count") is not None:
+            assert int(section.get("count")) == len(section), etree.QName(section).localname
+    font = root.find("{*}fonts")[int(root.find("{*}cellXfs")[link].get("fontId"))]
+    assert [etree.QName(c).localname for c in font][:3] == ["u", "sz", "color"]
+    assert book.changed
+
+
+def test_sheet_names_match_case_insensitively_like_excel(pw_guarded_xlsx: Path):
+    package = XlsxPackage.open(pw_guarded_xlsx)
+    package.put_sheet("Results", [["a"]])
+    package.put_sheet("RESULTS", [["b"]])
+    assert package.sheet("results") is package.sheet("Results")
+    package.save()
+    wb = openpyxl.load_workbook(pw_guarded_xlsx)
+    assert wb.sheetnames == ["清单", "空白", "Results"] and wb["Results"]["A1"].value == "b"
+
+
+def test_refused_put_sheet_changes_nothing(pw_rich_xlsx: Path):
+    package = XlsxPackage.open(pw_rich_xlsx)
+    with pytest.raises(UnsafeEdit, match="新表.*A2.*32767"):
+        package.put_sheet("新表", [["标题"], ["长" * 40_000]])
+    with pytest.raises(UnsafeEdit, match="数据"):
+        package.put_sheet("数据", [["x"]])
+    with pytest.raises(ValueError):
+        package.put_sheet("bad:name", [["x"]])
+    assert package.sheet_names() == ["清单", "数据", "图表"]
+    assert not package.changed and package.save() is None

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from books import GOOD_ROW, HEADERS, calamine_rows, openpyxl_values, parts, row, write_register, write_rich_register
+
 from xlcsr import actions
 from xlcsr.errors import HeaderNotFound, WorkbookLocked
 from xlcsr.xlsx.package import XlsxPackage
@@ -249,3 +249,19 @@ def test_a_crash_while_saving_leaves_the_original_intact(tmp_path: Path, monkeyp
         actions.assign_case_numbers(book, today=TODAY)
     assert book.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["r.xlsx"]
+
+
+def test_marks_on_thousands_of_cells_are_remembered_and_cleared(tmp_path: Path) -> None:
+    book = write_register(tmp_path / "r.xlsx", [row(类别="安全", 优先级="紧急")] * 1500)
+    report = actions.validate_workbook(book, today=TODAY, mark=True)
+    assert len(report.errors) == 3000
+    assert fill_of(book, "E1503") == "FFFFC7CE"
+    register = read_register(book)
+    assert len(register.state["marks"]["cells"]) == 3000
+    package = XlsxPackage.open(book)
+    for r in range(4, 1504):
+        package.sheet("清单").set_value(f"E{r}", "产品")
+        package.sheet("清单").set_value(f"G{r}", "中")
+    package.save()
+    assert actions.validate_workbook(book, today=TODAY, mark=True).valid
+    assert fill_of(book, "E1503") is None and fill_of(book, "G4") is None

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import python_calamine
-from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from xlcsr.errors import BadSettings
 from xlcsr.settings import DEFAULT_SETTINGS, Department, Holiday, Person, Priority, Settings

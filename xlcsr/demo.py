@@ -12,7 +12,8 @@ from datetime import date, timedelta
 # (customer, product, category, source, source document, IATF clause, requirement, departments, owner)
 _CSRS = (
     ("比亚迪汽车", "BYD-EV-0231 线束总成", "环保", "环保协议", "BYD-HS-2024 A版", "8.4.2.2",
-     "产品及包装材料须满足 RoHS 2.0 与 REACH SVHC（最新 235 项）要求，每年提供第三方检测报告", "品质部、采购部", "张伟"),
+     "产品及包装材料须满足 RoHS 2.0 与 REACH SVHC（最新 235 项）要求，每年提供第三方检测报告",
+     "品质部、采购部", "张伟"),
     ("比亚迪汽车", "BYD-EV-0231 线束总成", "产品", "质量协议", "BYD-SQA-2025 第3版", "8.3.4.4",
      "新产品按 PPAP 第3级提交，含全尺寸报告、材料试验、CPK≥1.67 的初始过程研究", "技术部、品质部", "李强"),
     ("比亚迪汽车", "BYD-EV-0231 线束总成", "追溯", "质量协议", "BYD-SQA-2025 第3版", "8.5.2.1",

@@ -35,12 +35,16 @@ class SourceRow:
     number: int
     values: dict[str, object]
     formulas: frozenset[str] = frozenset()
+    texts: dict[str, str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.texts = {key: cell_text(value) for key, value in self.values.items()}
 
     def raw(self, key: str) -> object:
         return self.values.get(key, "")
 
     def text(self, key: str) -> str:
-        return cell_text(self.values.get(key))
+        return self.texts.get(key, "")
 
     def is_empty(self, key: str) -> bool:
         return self.text(key) == ""

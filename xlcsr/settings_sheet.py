@@ -34,6 +34,7 @@ from xlcsr.dates import parse_date
 from xlcsr.errors import BadSettings
 from xlcsr.fields import normalize
 from xlcsr.numbering import CasePattern
+from xlcsr.records import cell_text
 from xlcsr.settings import DEFAULT_SETTINGS, Department, Holiday, Person, Priority, Settings
 
 SHEET = "设置"
@@ -478,7 +479,8 @@ def _case_pattern(row: _Row, param: Param) -> str:
     try:
         CasePattern(pattern).format(2026, 1)
     except (ValueError, KeyError, IndexError, AttributeError) as exc:
-        _bad(*row.ref("value"), f"案件号格式「{pattern}」无效：须含 {{seq}}（可含 {{year}}），如 CSR-{{year}}-{{seq:04d}}",
+        _bad(*row.ref("value"),
+             f"案件号格式「{pattern}」无效：须含 {{seq}}（可含 {{year}}），如 CSR-{{year}}-{{seq:04d}}",
              f"case number pattern '{pattern}' is not usable ({exc}); it needs {{seq}}, "
              "e.g. CSR-{year}-{seq:04d}")
     return pattern
@@ -602,14 +604,7 @@ def _date(row: _Row, key: str) -> date:
              f"'{_text(value)}' is not a date (write 2026-11-03, 2026/11/3 or 2026年11月3日)")
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
+_text = cell_text
 
 
 def _ref(r: int, c: int) -> str:

@@ -34,11 +34,12 @@ def validate_register(register: Register, today: date | None = None) -> tuple[Va
     records: list[CsrRecord] = []
     letters = {key: col.letter for key, col in register.columns.items()}
     pattern = CasePattern(register.settings.case_pattern)
+    choices = choice_rules(register.settings)
     for row in register.rows:
-        row_issues = list(check_row(row, register.settings, pattern, letters))
+        row_issues = list(check_row(row, register.settings, pattern, letters, choices))
         issues.extend(row_issues)
         if not row_issues:
-            record = to_record(row, register.settings)
+            record = to_record(row, choices)
             records.append(record)
             if today:
                 issues.extend(future_dates(record, today, letters))
@@ -58,8 +59,11 @@ def register_warnings(register: Register) -> Iterator[Issue]:
                              extra=column.letter)
 
 
-def check_row(row: SourceRow, settings: Settings, pattern: CasePattern,
-              letters: dict[str, str]) -> Iterator[Issue]:
+Choices = list[tuple[str, dict[str, str], str]]
+
+
+def check_row(row: SourceRow, settings: Settings, pattern: CasePattern, letters: dict[str, str],
+              choices: Choices) -> Iterator[Issue]:
     """Every rule of one row, formula cells first: a field with a formula gets no other check."""
 
     def issue(code: Code, key: str, value: object = "", extra: object = "") -> Issue:
@@ -88,7 +92,7 @@ def check_row(row: SourceRow, settings: Settings, pattern: CasePattern,
         if received and key in dates and dates[key] < received:
             yield issue(Code.DATE_ORDER, key, dates[key].isoformat(), received.isoformat())
 
-    for key, allowed, shown in choice_rules(settings):
+    for key, allowed, shown in choices:
         value = row.text(key)
         if value and key not in formula_keys and normalize_choice(value, allowed) is None:
             yield issue(Code.BAD_CHOICE, key, value, shown)
@@ -132,7 +136,7 @@ def check_duplicates(rows: list[SourceRow], letter: str | None) -> Iterator[Issu
                              value=row.text("case_no"), extra="、".join(map(str, others)))
 
 
-def choice_rules(settings: Settings) -> list[tuple[str, dict[str, str], str]]:
+def choice_rules(settings: Settings) -> Choices:
     """(field, allowed Chinese → English, the list shown in messages) for every choice field."""
     priorities = {p.name: p.english for p in settings.priorities}
     return [
@@ -155,12 +159,12 @@ def normalize_choice(value: str, allowed: dict[str, str]) -> str | None:
     return None
 
 
-def to_record(row: SourceRow, settings: Settings) -> CsrRecord:
+def to_record(row: SourceRow, choices: Choices) -> CsrRecord:
     """The typed record of a row that passed every check."""
-    choices = {key: allowed for key, allowed, _ in choice_rules(settings)}
+    allowed = {key: values for key, values, _ in choices}
 
     def choice(key: str) -> str:
-        return normalize_choice(row.text(key), choices[key]) or ""
+        return normalize_choice(row.text(key), allowed[key]) or ""
 
     def day(key: str) -> date | None:
         return parse_date(row.raw(key)) if row.text(key) else None

@@ -1,10 +1,9 @@
 """An .xlsx/.xlsm file as a zip of parts, rewritten so that untouched parts stay byte-identical.
 
-    >>> package = XlsxPackage.open(Path("顾客特殊要求清单.xlsx"))        # doctest: +SKIP
-    >>> package.sheet("清单").set_value("B7", "长城汽车")
-    >>> package.put_sheet("校验结果", [["行", "问题"], [7, "缺少客户名称"]],
-    ...                   links={"A2": "'清单'!B7"})
-    >>> package.save(Path("顾客特殊要求清单.xlsx"))                      # backup path returned
+    package = XlsxPackage.open(Path("顾客特殊要求清单.xlsx"))
+    package.sheet("清单").set_value("B7", "长城汽车")
+    package.put_sheet("校验结果", [["行", "问题"], [7, "缺少客户名称"]], links={"A2": "'清单'!B7"})
+    backup = package.save()        # temp file + rename; the old file goes to .xlcsr-backup/
 
 Parts keep their order in the zip and their bytes, unless an edit is about them: the edited
 worksheets, styles.xml, workbook.xml, the rels and [Content_Types].xml, and new parts (appended).
@@ -28,6 +27,7 @@ from lxml import etree
 from xlcsr.errors import SheetMissing, UnsafeEdit, WorkbookUnreadable
 from xlcsr.xlsx.safe_write import write_atomically
 from xlcsr.xlsx.sheet_patch import (
+    MAX_TEXT,
     REL_NS,
     SheetPatch,
     cell_ref,
@@ -73,7 +73,7 @@ class XlsxPackage:
         except zipfile.BadZipFile as exc:
             raise _unreadable(source, "不是 .xlsx/.xlsm 文件（不是 zip 格式；.xls 请先另存为 .xlsx）",
                               "not an .xlsx/.xlsm file (not a zip; save .xls as .xlsx first)") from exc
-        self._infos = {info.filename: info for info in self._zip.infolist() if not info.is_dir()}
+        self._infos = {info.filename: info for info in self._zip.infolist()}
         self._lower = {name.lower(): name for name in self._infos}
         self._order = list(self._infos)
         self._data: dict[str, bytes] = {}
@@ -88,8 +88,9 @@ class XlsxPackage:
         try:
             self._workbook = self.xml(self.workbook_part)
             self.xml(CONTENT_TYPES)
-        except (etree.XMLSyntaxError, KeyError) as exc:
-            raise _unreadable(source, "已损坏（workbook.xml 无法读取）", "is corrupt (workbook.xml unreadable)") from exc
+        except (etree.XMLSyntaxError, KeyError, zipfile.BadZipFile) as exc:
+            raise _unreadable(source, "已损坏（workbook.xml 无法读取）",
+                              "is corrupt (workbook.xml unreadable)") from exc
 
     @classmethod
     def open(cls, path: Path) -> XlsxPackage:
@@ -126,7 +127,8 @@ class XlsxPackage:
         return [s.get("name", "") for s in self._sheet_elements()]
 
     def has_sheet(self, name: str) -> bool:
-        return name in self.sheet_names()
+        """True when the workbook has sheet `name` (case-insensitive, as in Excel)."""
+        return any(n.casefold() == name.casefold() for n in self.sheet_names())
 
     def sheet_state(self, name: str) -> str:
         """'visible', 'hidden' or 'veryHidden'."""
@@ -134,6 +136,7 @@ class XlsxPackage:
 
     def sheet(self, name: str) -> SheetPatch:
         """The worksheet `name`, ready for patching (one object per name)."""
+        name = self._sheet_element(name).get("name", name)
         if name not in self._sheets:
             rel = self._sheet_rel(name)
             if rel.kind != "worksheet":
@@ -176,13 +179,16 @@ class XlsxPackage:
         if state not in SHEET_STATES:
             raise ValueError(f"sheet state must be hidden or veryHidden, not {state!r}")
         _check_sheet_name(name)
+        element = self._sheet_element(name) if self.has_sheet(name) else None
+        if element is not None:
+            self._replaceable(element.get("name"))
+        _check_text_lengths(name, rows)
         xml = _owned_sheet_xml(
             rows, self.styles, date1904=self.date1904, widths=widths or {}, links=links or {},
             bold_first_row=bold_first_row, freeze_first_row=freeze_first_row,
         )
-        if self.has_sheet(name):
-            part = self._clear_owned(name)
-            element = self._sheet_element(name)
+        if element is not None:
+            part = self._clear_owned(element.get("name"))
         else:
             part, element = self._new_sheet(name)
         self.write(part, xml)
@@ -196,7 +202,7 @@ class XlsxPackage:
         visible = [s for s in self._sheet_elements() if s.get("state", "visible") == "visible" and s is not element]
         if not visible:
             raise UnsafeEdit(f"不能删除唯一可见的工作表「{name}」 / Cannot remove '{name}', the only visible sheet")
-        part = self._clear_owned(name)
+        part = self._clear_owned(element.get("name"))
         index = self._sheet_elements().index(element)
         rel_id = element.get(f"{{{REL_NS}}}id")
         element.getparent().remove(element)
@@ -213,6 +219,15 @@ class XlsxPackage:
 
     def to_bytes(self) -> bytes:
         """The whole workbook as .xlsx/.xlsm bytes."""
+        self._flush()
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name in self._order:
+                if name not in self._removed:
+                    zf.writestr(*self._entry(name))
+        return out.getvalue()
+
+    def _flush(self) -> None:
         for patch in self._sheets.values():
             if patch.changed:
                 self.write(patch.part, patch.to_bytes())
@@ -222,23 +237,18 @@ class XlsxPackage:
             self._data[name] = _serialize(self._xml[name])
             self._changed = True
         self._dirty.clear()
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name in self._order:
-                if name in self._removed:
-                    continue
-                info = self._infos.get(name)
-                if name in self._data:
-                    zinfo = zipfile.ZipInfo(name, info.date_time if info else _ZIP_EPOCH)
-                    zinfo.compress_type = zipfile.ZIP_DEFLATED
-                    zinfo.external_attr = info.external_attr if info else 0o600 << 16
-                    zf.writestr(zinfo, self._data[name])
-                else:
-                    zinfo = zipfile.ZipInfo(name, info.date_time)
-                    zinfo.compress_type = info.compress_type
-                    zinfo.external_attr = info.external_attr
-                    zf.writestr(zinfo, self._zip.read(info))
-        return out.getvalue()
+
+    def _entry(self, name: str) -> tuple[zipfile.ZipInfo, bytes]:
+        """The zip entry for part `name`: original metadata, new bytes deflated when changed."""
+        info = self._infos.get(name)
+        zinfo = zipfile.ZipInfo(name, info.date_time if info else _ZIP_EPOCH)
+        if info is not None:
+            zinfo.external_attr, zinfo.create_system = info.external_attr, info.create_system
+        if name in self._data:
+            zinfo.compress_type = zipfile.ZIP_DEFLATED
+            return zinfo, self._data[name]
+        zinfo.compress_type = info.compress_type
+        return zinfo, self._zip.read(info)
 
     def save(self, path: Path | None = None, *, keep: int = 10) -> Path | None:
         """Write atomically (with a backup) when something changed; returns the backup path."""
@@ -303,8 +313,8 @@ class XlsxPackage:
             n += 1
         return pattern.format(n)
 
-    def free_vml_block(self, shapes: int) -> int:
-        """A VML shape-id block (o:idmap) not used by any drawing in the workbook."""
+    def free_vml_block(self) -> int:
+        """A VML shape-id block (o:idmap) above every block used in the workbook; later ones are free too."""
         used = {0}
         for name in self._live_names():
             if name.lower().endswith(".vml"):
@@ -418,7 +428,9 @@ class XlsxPackage:
             pass
         if "xl/workbook.xml" in self._infos:
             return "xl/workbook.xml"
-        raise _unreadable(self.source, "不是 Excel 工作簿（缺少 xl/workbook.xml）", "is not an Excel workbook (no xl/workbook.xml)")
+        raise _unreadable(
+            self.source, "不是 Excel 工作簿（缺少 xl/workbook.xml）", "is not an Excel workbook (no xl/workbook.xml)"
+        )
 
     def _main(self, name: str) -> str:
         ns = etree.QName(self._workbook).namespace
@@ -427,15 +439,21 @@ class XlsxPackage:
     def _sheets_element(self) -> etree._Element:
         sheets = self._workbook.find(self._main("sheets"))
         if sheets is None:
-            raise _unreadable(self.source, "已损坏（workbook.xml 中没有工作表列表）", "is corrupt (no sheets in workbook.xml)")
+            raise _unreadable(
+                self.source, "已损坏（workbook.xml 中没有工作表列表）", "is corrupt (no sheets in workbook.xml)"
+            )
         return sheets
 
     def _sheet_elements(self) -> list[etree._Element]:
         return list(self._sheets_element().iterchildren(self._main("sheet")))
 
     def _sheet_element(self, name: str) -> etree._Element:
-        for el in self._sheet_elements():
+        elements = self._sheet_elements()
+        for el in elements:
             if el.get("name") == name:
+                return el
+        for el in elements:
+            if el.get("name", "").casefold() == name.casefold():
                 return el
         raise SheetMissing(f"工作簿中没有工作表「{name}」 / Sheet '{name}' not found in the workbook")
 
@@ -443,18 +461,25 @@ class XlsxPackage:
         rid = self._sheet_element(name).get(f"{{{REL_NS}}}id")
         rel = next((r for r in self.rels(self.workbook_part) if r.id == rid), None)
         if rel is None or not self.exists(rel.part):
-            raise _unreadable(self.source, f"已损坏（找不到工作表「{name}」的内容）", f"is corrupt (sheet '{name}' has no part)")
+            raise _unreadable(
+                self.source, f"已损坏（找不到工作表「{name}」的内容）", f"is corrupt (sheet '{name}' has no part)"
+            )
         return rel
 
-    def _clear_owned(self, name: str) -> str:
-        """Make way for replacing or removing sheet `name`; returns its part."""
+    def _replaceable(self, name: str) -> SheetPatch:
+        """Sheet `name`, when xlcsr may replace or remove it whole; UnsafeEdit otherwise."""
         patch = self.sheet(name)
-        patch.remove_notes()
         if patch.has_foreign_objects():
             raise UnsafeEdit(
                 f"工作表「{name}」含有图片、图表、表格或批注等对象，xlcsr 不会覆盖它 / "
                 f"Sheet '{name}' holds drawings, charts, tables or comments; xlcsr will not replace it"
             )
+        return patch
+
+    def _clear_owned(self, name: str) -> str:
+        """Make way for replacing or removing sheet `name`; returns its part."""
+        patch = self._replaceable(name)
+        patch.remove_notes()
         if patch.has_formulas():
             self._drop_calc_chain()
         del self._sheets[name]
@@ -537,6 +562,16 @@ def _check_sheet_name(name: str) -> None:
         raise ValueError(f"not a valid Excel sheet name: {name!r}")
 
 
+def _check_text_lengths(name: str, rows: Sequence[Sequence[Cell]]) -> None:
+    for r, values in enumerate(rows, start=1):
+        for c, value in enumerate(values, start=1):
+            if isinstance(value, str) and len(value) > MAX_TEXT:
+                raise UnsafeEdit(
+                    f"工作表「{name}」单元格 {cell_ref(r, c)} 的文本超过 Excel 上限 {MAX_TEXT} 字 / "
+                    f"Sheet '{name}' cell {cell_ref(r, c)}: text longer than Excel's {MAX_TEXT} characters"
+                )
+
+
 def _set_state(element: etree._Element, state: str | None) -> None:
     if state in (None, "visible"):
         element.attrib.pop("state", None)
@@ -589,7 +624,7 @@ def _owned_cell(ref: str, value: Cell, style: int, styles: StyleBook, date1904: 
     if value is None or value == "":
         return f'<c r="{ref}"{s}/>' if style else ""
     if isinstance(value, str):
-        return f'<c r="{ref}"{s} t="inlineStr">{inline_string_xml(clean_text(value)[:32767])}</c>'
+        return f'<c r="{ref}"{s} t="inlineStr">{inline_string_xml(clean_text(value))}</c>'
     if isinstance(value, bool):
         return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, date):

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import io
-import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,10 +21,10 @@ from xlcsr.records import Column, Register, SourceRow, cell_text
 from xlcsr.settings import DEFAULT_SETTINGS, Settings
 from xlcsr.settings_sheet import settings_from_rows
 from xlcsr.xlsx.package import XlsxPackage
+from xlcsr.xlsx.state import STATE_SHEET, state_from_rows
 
 REGISTER_SHEET = "清单"
 SETTINGS_SHEET = "设置"
-STATE_SHEET = "_xlcsr"
 OWN_SHEETS = (SETTINGS_SHEET, STATE_SHEET, "校验结果", "变更记录", "统计报表")
 HEADER_SCAN_ROWS = 30
 MIN_HEADER_FIELDS = 3
@@ -38,14 +37,15 @@ def read_register(path: str | Path, sheet: str | None = None) -> Register:
     path = Path(path)
     book = open_book(path)
     names = book.sheet_names
-    rows_of = {name: _values(book, name) for name in _candidates(names, sheet)}
-    for name, rows in rows_of.items():
+    candidates = _candidates(names, sheet)
+    for name in candidates:  # noqa: B007 - the sheet found is used below
+        rows = _values(book, name)
         found = find_header(rows)
         if found:
-            header_row, columns, extra = found
             break
     else:
-        raise HeaderNotFound(_no_header_message(path, list(rows_of)))
+        raise HeaderNotFound(_no_header_message(path, candidates))
+    header_row, columns, extra = found
     _require_columns(name, header_row, columns)
     settings = read_settings(book) if SETTINGS_SHEET in names else _defaults()
     data, notes = _data_rows(rows, header_row, columns)
@@ -71,15 +71,8 @@ def read_settings(book: python_calamine.CalamineWorkbook) -> Settings:
 
 
 def read_state(book: python_calamine.CalamineWorkbook) -> dict[str, object]:
-    """xlcsr's own key → JSON value store, kept in a very hidden sheet so it travels with the file."""
-    state: dict[str, object] = {}
-    for row in _values(book, STATE_SHEET):
-        if len(row) >= 2 and row[0]:
-            try:
-                state[str(row[0])] = json.loads(str(row[1]))
-            except ValueError:
-                continue
-    return state
+    """xlcsr's own key → value store, kept in a very hidden sheet so it travels with the file."""
+    return state_from_rows(_values(book, STATE_SHEET))
 
 
 def find_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[str, Column], list[Column]] | None:
@@ -129,12 +122,13 @@ def _data_rows(rows: list[list[object]], header: int,
     for index in range(header + 1, len(rows)):
         row = rows[index]
         values = {key: row[col.index] for key, col in columns.items() if col.index < len(row)}
-        if not any(cell_text(v) for v in values.values()):
+        source = SourceRow(number=index + 1, values=values)
+        if not any(source.texts.values()):
             continue
-        if any(_NOTE.match(cell_text(v)) for v in row) and not cell_text(values.get("received")):
+        if not source.texts.get("received") and any(_NOTE.match(cell_text(v)) for v in row):
             notes.append(index + 1)
             continue
-        data.append(SourceRow(number=index + 1, values=values))
+        data.append(source)
     return data, notes
 
 

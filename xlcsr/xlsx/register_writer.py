@@ -8,7 +8,6 @@ Only the cells named change; xlcsr's bookkeeping goes to the very hidden sheet `
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from xlcsr.fields import FIELD_BY_KEY
@@ -16,8 +15,8 @@ from xlcsr.marks import ERROR_FILL, RESULT_SHEET, MarkPlan
 from xlcsr.numbering import Assignment
 from xlcsr.records import Column, Register
 from xlcsr.xlsx.package import XlsxPackage
-from xlcsr.xlsx.reader import STATE_SHEET
 from xlcsr.xlsx.sheet_patch import SheetPatch
+from xlcsr.xlsx.state import STATE_SHEET, state_rows
 
 RESULT_WIDTHS = {1: 6, 2: 9, 3: 14, 4: 20, 5: 60, 6: 30}
 
@@ -69,6 +68,5 @@ def _add_column(sheet: SheetPatch, register: Register, columns: dict[str, Column
 
 
 def _save(package: XlsxPackage, state: dict[str, object]) -> None:
-    rows = [[key, json.dumps(value, ensure_ascii=False, default=str)] for key, value in sorted(state.items())]
-    package.put_sheet(STATE_SHEET, rows, state="veryHidden", bold_first_row=False, freeze_first_row=False)
+    package.put_sheet(STATE_SHEET, state_rows(state), state="veryHidden", bold_first_row=False, freeze_first_row=False)
     package.save()

@@ -1,8 +1,7 @@
 """Write a workbook safely: refuse when Excel holds it open, write a temp file, keep a backup, rename.
 
-    >>> backup = write_atomically(Path("清单.xlsx"), new_bytes)   # doctest: +SKIP
-    >>> backup.parent.name
-    '.xlcsr-backup'
+    backup = write_atomically(Path("清单.xlsx"), new_bytes)
+    # WorkbookLocked if ~$清单.xlsx exists; else the old file is now .xlcsr-backup/清单-20261103-080000-000000.xlsx
 """
 
 from __future__ import annotations
@@ -70,8 +69,13 @@ def backups_of(path: Path) -> list[Path]:
     folder = path.parent / BACKUP_DIR
     if not folder.is_dir():
         return []
-    pattern = re.compile(re.escape(path.stem) + r"-\d{8}-\d{6}-\d{6}(?:-\d+)?" + re.escape(path.suffix) + "$")
-    return sorted(p for p in folder.iterdir() if pattern.fullmatch(p.name))
+    pattern = re.compile(re.escape(path.stem) + r"-(\d{8}-\d{6}-\d{6})(?:-(\d+))?" + re.escape(path.suffix))
+    found = []
+    for candidate in folder.iterdir():
+        m = pattern.fullmatch(candidate.name)
+        if m:
+            found.append(((m.group(1), int(m.group(2) or 0)), candidate))
+    return [candidate for _, candidate in sorted(found)]
 
 
 def _backup(path: Path, *, keep: int, now: datetime) -> Path:

@@ -1,13 +1,11 @@
 """Patch cells of one existing worksheet in place, touching only the rows that change.
 
-    >>> package = XlsxPackage.open(Path("顾客特殊要求清单.xlsx"))   # doctest: +SKIP
-    >>> sheet = package.sheet("清单")
-    >>> sheet.set_value("A7", "CSR-2026-0007")        # text is always written as text
-    >>> sheet.set_fill("H7", "FFFFC7CE")              # (old style id, new style id)
-    (12, 31)
-    >>> sheet.add_notes({"H7": "截止日期早于接收日期"})
-    True
-    >>> package.save(Path("顾客特殊要求清单.xlsx"))
+    package = XlsxPackage.open(Path("顾客特殊要求清单.xlsx"))
+    sheet = package.sheet("清单")
+    sheet.set_value("A7", "=SUM(1)")             # text is always written as text, never a formula
+    old, new = sheet.set_fill("H7", "FFFFC7CE")  # style ids before and after
+    sheet.add_notes({"H7": "截止日期早于接收日期"})  # False when the sheet has notes of its own
+    package.save()
 
 The sheet XML is never parsed as a whole: the `<row>` elements of touched rows are found by a
 byte scan, parsed alone, changed and spliced back, so a 100,000-row sheet costs one scan.
@@ -50,6 +48,7 @@ _AFTER_LEGACY = {
     "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
     "webPublishItems", "tableParts", "extLst",
 }
+_MERGE_REF = re.compile(rb"""<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref\s*=\s*["']([^"']+)""")
 _WRAP = b"xlcsr-wrap"
 _PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False)
 
@@ -220,7 +219,8 @@ class SheetPatch:
     def add_notes(self, notes: dict[str, str], author: str = NOTE_AUTHOR) -> bool:
         """Add Excel notes; False (nothing changed) when the sheet has comments or VML not ours.
 
-        Notes xlcsr added before stay, unless `notes` names the same cell.
+        Notes xlcsr added before stay, unless `notes` names the same cell. Ours are recognised by
+        an author starting with "xlcsr", so any other `author` is written as "xlcsr <author>".
         """
         state = self._notes()
         if state.kind == "foreign":
@@ -231,7 +231,7 @@ class SheetPatch:
         merged.update({cell_ref(*split_ref(ref)): text for ref, text in notes.items()})
         if state.kind == "ours":
             self._drop_notes(state)
-        self._write_notes(merged, author if author.startswith(NOTE_AUTHOR) else NOTE_AUTHOR)
+        self._write_notes(merged, author if author.startswith(NOTE_AUTHOR) else f"{NOTE_AUTHOR} {author}")
         return True
 
     def remove_notes(self) -> bool:
@@ -349,7 +349,9 @@ class SheetPatch:
         close = b"</" + self._prefix + b"row>"
         end = self._body.find(close, tag_end)
         if end < 0:
-            raise WorkbookUnreadable(f"工作表「{self.name}」第 {row} 行不完整 / Sheet '{self.name}' row {row} is truncated")
+            raise WorkbookUnreadable(
+                f"工作表「{self.name}」第 {row} 行不完整 / Sheet '{self.name}' row {row} is truncated"
+            )
         return start, end + len(close)
 
     def _row(self, row: int, *, create: bool) -> etree._Element | None:
@@ -398,8 +400,7 @@ class SheetPatch:
         if style:
             cell.set("s", str(style))
         if before is None:
-            ext = row_el.find(self._tag("extLst"))
-            before = ext
+            before = row_el.find(self._tag("extLst"))
         if before is None:
             row_el.append(cell)
         else:
@@ -490,7 +491,9 @@ class SheetPatch:
         where = f"工作表「{self.name}」单元格 {ref}"
         there = f"sheet '{self.name}' cell {ref}"
         if cell is not None and cell.find(self._tag("f")) is not None:
-            raise UnsafeEdit(f"{where} 含有公式，xlcsr 不会覆盖公式 / {there} holds a formula; xlcsr does not overwrite formulas")
+            raise UnsafeEdit(
+                f"{where} 含有公式，xlcsr 不会覆盖公式 / {there} holds a formula; xlcsr does not overwrite formulas"
+            )
         guards = self._guard_ranges()
         if _inside(guards["array"], row, col):
             raise UnsafeEdit(f"{where} 属于数组公式区域 / {there} is part of an array formula")
@@ -509,7 +512,7 @@ class SheetPatch:
     def _guard_ranges(self) -> dict[str, list[tuple[int, int, int, int]]]:
         if self._guards is None:
             self._guards = {
-                "merged": [split_range(r.decode()) for r in re.findall(rb"<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref\s*=\s*[\"']([^\"']+)", self._tail)],
+                "merged": [split_range(r.decode()) for r in _MERGE_REF.findall(self._tail)],
                 "array": self._array_ranges(),
                 "header": [],
                 "pivot": [],
@@ -638,12 +641,13 @@ class SheetPatch:
         vml_part = pkg.free_part_name(pkg.workbook_dir + "/drawings/vmlDrawing{}.vml")
         cells = sorted((split_ref(ref), text) for ref, text in notes.items())
         pkg.write(comments_part, _comments_xml(cells, author))
-        pkg.write(vml_part, _vml_xml(cells, pkg.free_vml_block(len(cells))))
+        pkg.write(vml_part, _vml_xml(cells, pkg.free_vml_block()))
         pkg.set_override(comments_part, CT_COMMENTS)
         pkg.ensure_default("vml", CT_VML)
         pkg.add_rel(self.part, "comments", comments_part)
         vml_rid = pkg.add_rel(self.part, "vmlDrawing", vml_part)
-        legacy = etree.Element(self._tag("legacyDrawing"), nsmap={"r": REL_NS} if b"xmlns:r=" not in self._nsdecl else None)
+        nsmap = {"r": REL_NS} if b"xmlns:r=" not in self._nsdecl else None
+        legacy = etree.Element(self._tag("legacyDrawing"), nsmap=nsmap)
         legacy.set(f"{{{REL_NS}}}id", vml_rid)
         tail = self._tail_root()
         anchor = next((c for c in tail if isinstance(c.tag, str) and etree.QName(c).localname in _AFTER_LEGACY), None)
@@ -711,7 +715,8 @@ def _vml_xml(cells: list[tuple[tuple[int, int], str]], block: int) -> bytes:
     return (
         '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
         'xmlns:x="urn:schemas-microsoft-com:office:excel">'
-        f'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data={quoteattr(",".join(map(str, blocks)))}/></o:shapelayout>'
+        '<o:shapelayout v:ext="edit">'
+        f'<o:idmap v:ext="edit" data={quoteattr(",".join(map(str, blocks)))}/></o:shapelayout>'
         '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
         '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
         f"{shapes}</xml>"

@@ -1,8 +1,9 @@
 """Add cell formats to a workbook's xl/styles.xml without touching the ones already there.
 
-    >>> book = StyleBook(styles_xml_bytes)                   # doctest: +SKIP
-    >>> yellow = book.with_fill(book_xf_of_cell, "FFFFFF00")  # copy of that xf, solid yellow fill
-    >>> book.changed, book.to_bytes()[:5]
+    >>> book = StyleBook()                       # or StyleBook(<bytes of xl/styles.xml>)
+    >>> book.with_fill(0, "FFFF00"), book.with_fill(0, "#ffff00"), book.with_date_format(0)
+    (1, 1, 2)
+    >>> book.is_date(2), book.to_bytes()[:5]
     (True, b'<?xml')
 
 Identical fills, fonts, number formats and xfs are reused, so repeated runs do not grow the file.
