@@ -116,3 +116,10 @@ def test_every_command_has_help_ending_in_an_example() -> None:
         assert doc.strip().splitlines()[-1].strip().startswith("Example: xlcsr "), name
         code, out = run(name, "--help")
         assert code == 0 and "Example" in out, name
+
+
+@pytest.mark.soffice
+def test_the_marked_demo_register_opens_in_libreoffice(tmp_path: Path, to_pdf) -> None:  # noqa: ANN001
+    code, _ = run("demo", tmp_path / "demo", "--today", "2026-11-25")
+    assert code == 0
+    assert to_pdf(tmp_path / "demo" / "顾客特殊要求清单.xlsx").stat().st_size > 10_000
