@@ -31,7 +31,7 @@ def write_register(path: Path, rows: Sequence[Sequence[object]], *, headers: Seq
                    title: bool = True, settings: bool = True, notes: Sequence[str] = ()) -> Path:
     """A register as a user would make it in Excel: merged title, header, data, signature line."""
     from xlcsr.settings import DEFAULT_SETTINGS
-    from xlcsr.settings_sheet import write_settings_sheet
+    from xlcsr.xlsx.settings_writer import write_settings_sheet
 
     wb = openpyxl.Workbook()
     ws = wb.active

@@ -20,8 +20,8 @@ from xlcsr.settings_sheet import (
     PARAMS,
     list_range,
     settings_from_rows,
-    write_settings_sheet,
 )
+from xlcsr.xlsx.settings_writer import write_settings_sheet
 
 CUSTOM = Settings(
     categories=("产品", "包装", "其他"),

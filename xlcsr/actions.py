@@ -1,9 +1,10 @@
-"""What each command does to a workbook file: read, apply the rules, write only what they decide.
+"""What each command does to a register: read, apply the rules, write only what they decide.
 
     >>> report = validate_workbook(Path("清单.xlsx"), mark=True, today=date(2026, 11, 25))
-    >>> result = assign_case_numbers(Path("清单.xlsx"))
+    >>> result = assign_case_numbers(Path("清单.xlsx"), today=date(2026, 11, 25))
 
-The command line calls these; the Excel ribbon calls the same rules through `xlcsr.excel`.
+The command line passes a file; the Excel ribbon passes the open workbook (`xlcsr.excel.LiveBook`).
+Both are a `RegisterBook`: the same function runs behind a verb and its button.
 """
 
 from __future__ import annotations
@@ -11,24 +12,41 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 from xlcsr.issues import ValidationReport
-from xlcsr.marks import plan_marks
+from xlcsr.marks import MarkPlan, plan_marks
 from xlcsr.numbering import Assignment, plan_assignment
+from xlcsr.records import Register
 from xlcsr.validate import validate_register
-from xlcsr.xlsx.reader import read_register
-from xlcsr.xlsx.register_writer import write_assignment, write_marks
+from xlcsr.xlsx.file_book import FileBook
 
 REGISTER_NAME = "顾客特殊要求清单.xlsx"
 REVIEW_FORM_NAME = "顾客特殊要求评审记录表.xlsx"
 
 
-def validate_workbook(path: Path, *, today: date, mark: bool = False, lang: str = "zh") -> ValidationReport:
-    """Validate the register in `path`; with `mark`, write the result into the workbook."""
-    register = read_register(path)
+class RegisterBook(Protocol):
+    """Where a register lives: a file, or the workbook open in Excel."""
+
+    def read(self) -> Register: ...
+
+    def write_assignment(self, register: Register, plan: Assignment) -> None: ...
+
+    def write_marks(self, register: Register, plan: MarkPlan) -> None: ...
+
+
+def as_book(book: RegisterBook | Path) -> RegisterBook:
+    return FileBook(book) if isinstance(book, Path) else book
+
+
+def validate_workbook(book: RegisterBook | Path, *, today: date, mark: bool = False,
+                      lang: str = "zh") -> ValidationReport:
+    """Validate the register; with `mark`, write the result into the workbook."""
+    book = as_book(book)
+    register = book.read()
     report, _ = validate_register(register, today=today)
     if mark:
-        write_marks(register, plan_marks(report, register, lang))
+        book.write_marks(register, plan_marks(report, register, lang))
     return report
 
 
@@ -42,15 +60,16 @@ class AssignResult:
     skipped: list[int] = field(default_factory=list)
 
 
-def assign_case_numbers(path: Path, *, today: date) -> AssignResult:
+def assign_case_numbers(book: RegisterBook | Path, *, today: date) -> AssignResult:
     """Number every valid row without a case number; fill missing due dates and statuses."""
-    register = read_register(path)
+    book = as_book(book)
+    register = book.read()
     report, records = validate_register(register, today=today)
     used = [row.text("case_no") for row in register.rows if row.text("case_no")]
     high_water = {k: int(v) for k, v in dict(register.state.get("high_water", {})).items()}
     plan = plan_assignment(records, register.settings, used, high_water)
     if plan.changed:
-        write_assignment(register, plan)
+        book.write_assignment(register, plan)
     return AssignResult(report, plan, plan.changed, sorted(report.bad_rows))
 
 

@@ -36,8 +36,9 @@ from xlcsr.dates import parse_date
 from xlcsr.errors import XlcsrError
 from xlcsr.fields import CONTRACT_TYPES, FIELD_BY_KEY, FIELDS, STATUSES, Field, Kind
 from xlcsr.settings import DEFAULT_SETTINGS, Settings
-from xlcsr.settings_sheet import DATE_FORMAT, write_settings_sheet
+from xlcsr.settings_sheet import DATE_FORMAT
 from xlcsr.xlsx.safe_write import check_unlocked
+from xlcsr.xlsx.settings_writer import write_settings_sheet
 
 REGISTER_FILE = "顾客特殊要求清单.xlsx"
 REVIEW_FILE = "顾客特殊要求评审记录表.xlsx"

@@ -1,4 +1,4 @@
-"""Read a register workbook into a `Register`: header found by text, settings from 设置, state kept by xlcsr.
+"""Read a register file: calamine for the values, the sheet XML only where formulas are.
 
     >>> register = read_register("顾客特殊要求清单.xlsx")
     >>> register.header_row, register.columns["customer"].letter
@@ -8,178 +8,53 @@
 from __future__ import annotations
 
 import io
-import re
-from collections.abc import Sequence
 from pathlib import Path
 
 import python_calamine
 from lxml import etree
 
-from xlcsr.errors import HeaderNotFound, SheetMissing, WorkbookUnreadable
-from xlcsr.fields import FIELDS, field_for_header
-from xlcsr.records import Column, Register, SourceRow, cell_text
-from xlcsr.settings import DEFAULT_SETTINGS, Settings
-from xlcsr.settings_sheet import settings_from_rows
+from xlcsr.errors import WorkbookUnreadable
+from xlcsr.layout import find_register
+from xlcsr.records import Register
 from xlcsr.xlsx.package import XlsxPackage
-from xlcsr.xlsx.state import STATE_SHEET, state_from_rows
-
-REGISTER_SHEET = "清单"
-SETTINGS_SHEET = "设置"
-OWN_SHEETS = (SETTINGS_SHEET, STATE_SHEET, "校验结果", "变更记录", "统计报表")
-HEADER_SCAN_ROWS = 30
-MIN_HEADER_FIELDS = 3
-REQUIRED_COLUMNS = tuple(f.key for f in FIELDS if f.required)
-_NOTE = re.compile(r"^\s*(编制|审核|批准|制表|核准|审批|会签)\s*[:：]")
 
 
 def read_register(path: str | Path, sheet: str | None = None) -> Register:
     """The register in `path`: sheet 清单, else the first sheet with a register header."""
-    path = Path(path)
-    book = open_book(path)
-    names = book.sheet_names
-    candidates = _candidates(names, sheet)
-    for name in candidates:  # noqa: B007 - the sheet found is used below
-        rows = _values(book, name)
-        found = find_header(rows)
-        if found:
-            break
-    else:
-        raise HeaderNotFound(_no_header_message(path, candidates))
-    header_row, columns, extra = found
-    _require_columns(name, header_row, columns)
-    settings = read_settings(book) if SETTINGS_SHEET in names else _defaults()
-    data, notes = _data_rows(rows, header_row, columns)
-    _attach_formulas(path, name, data, columns)
-    return Register(path=str(path), sheet=name, header_row=header_row + 1, columns=columns,
-                    extra_columns=extra, rows=data, settings=settings,
-                    state=read_state(book) if STATE_SHEET in names else {},
-                    note_rows=notes, width=max((len(r) for r in rows), default=0))
+    return find_register(FileSource(Path(path)), sheet)
 
 
-def open_book(path: Path) -> python_calamine.CalamineWorkbook:
-    if not path.is_file():
-        raise WorkbookUnreadable(f"找不到工作簿 {path} / workbook not found: {path}")
-    try:
-        return python_calamine.CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises several kinds for damaged files
-        raise WorkbookUnreadable(f"无法读取工作簿 {path.name}：文件不是有效的 Excel 工作簿（{exc}）/ "
-                                 f"cannot read {path.name}: not a valid Excel workbook") from exc
+class FileSource:
+    """A workbook file as a `SheetSource`."""
 
+    def __init__(self, path: Path):
+        self.path = path
+        self.label = str(path)
+        if not path.is_file():
+            raise WorkbookUnreadable(f"找不到工作簿 {path} / workbook not found: {path}")
+        try:
+            self.book = python_calamine.CalamineWorkbook.from_path(str(path))
+        except Exception as exc:  # calamine raises several kinds for damaged files
+            raise WorkbookUnreadable(f"无法读取工作簿 {path.name}：文件不是有效的 Excel 工作簿（{exc}）/ "
+                                     f"cannot read {path.name}: not a valid Excel workbook") from exc
 
-def read_settings(book: python_calamine.CalamineWorkbook) -> Settings:
-    return settings_from_rows(_values(book, SETTINGS_SHEET))
+    def sheet_names(self) -> list[str]:
+        return list(self.book.sheet_names)
 
+    def values(self, sheet: str) -> list[list[object]]:
+        try:
+            return self.book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        except Exception:  # a chart sheet or an unreadable part has no cells to offer
+            return []
 
-def read_state(book: python_calamine.CalamineWorkbook) -> dict[str, object]:
-    """xlcsr's own key → value store, kept in a very hidden sheet so it travels with the file."""
-    return state_from_rows(_values(book, STATE_SHEET))
-
-
-def find_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[str, Column], list[Column]] | None:
-    """The first row among the top rows naming at least three register fields, with its columns."""
-    for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        columns: dict[str, Column] = {}
-        extra: list[Column] = []
-        for col, value in enumerate(row):
-            text = cell_text(value)
-            if not text:
-                continue
-            field = field_for_header(text)
-            if field and field.key not in columns:
-                columns[field.key] = Column(field.key, text, col)
-            else:
-                extra.append(Column(field.key if field else None, text, col))
-        if len(columns) >= MIN_HEADER_FIELDS and ({"customer", "requirement"} & columns.keys()):
-            return index, columns, extra
-    return None
-
-
-def _candidates(names: list[str], wanted: str | None) -> list[str]:
-    if wanted:
-        if wanted not in names:
-            raise SheetMissing(f"工作簿中没有工作表「{wanted}」/ no sheet named {wanted}")
-        return [wanted]
-    if REGISTER_SHEET in names:
-        return [REGISTER_SHEET]
-    return [n for n in names if n not in OWN_SHEETS]
-
-
-def _values(book: python_calamine.CalamineWorkbook, name: str) -> list[list[object]]:
-    try:
-        return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except Exception:  # a chart sheet or an unreadable part has no cells to offer
-        return []
-
-
-def _defaults() -> Settings:
-    return DEFAULT_SETTINGS.model_copy(update={"from_defaults": True})
-
-
-def _data_rows(rows: list[list[object]], header: int,
-               columns: dict[str, Column]) -> tuple[list[SourceRow], list[int]]:
-    data: list[SourceRow] = []
-    notes: list[int] = []
-    for index in range(header + 1, len(rows)):
-        row = rows[index]
-        values = {key: row[col.index] for key, col in columns.items() if col.index < len(row)}
-        source = SourceRow(number=index + 1, values=values)
-        if not any(source.texts.values()):
-            continue
-        if not source.texts.get("received") and any(_NOTE.match(cell_text(v)) for v in row):
-            notes.append(index + 1)
-            continue
-        data.append(source)
-    return data, notes
-
-
-def _require_columns(sheet: str, header_row: int, columns: dict[str, Column]) -> None:
-    missing = [f for f in FIELDS if f.required and f.key not in columns]
-    if missing:
-        names = "、".join(f"「{f.header}」" for f in missing)
-        raise HeaderNotFound(
-            f"「{sheet}」第 {header_row + 1} 行的表头缺少必填列 {names}（可用名称："
-            + "；".join("/".join(f.names) for f in missing)
-            + f"）/ the header in row {header_row + 1} of {sheet} lacks "
-            + ", ".join(f.english for f in missing))
-
-
-def _no_header_message(path: Path, sheets: list[str]) -> str:
-    wanted = "；".join(f"{f.header}（{'/'.join(f.aliases + (f.english,))}）"
-                       for f in FIELDS if f.required)
-    shown = "、".join(f"「{s}」" for s in sheets) or "（无工作表）"
-    return (f"在 {path.name} 的 {shown} 前 {HEADER_SCAN_ROWS} 行中找不到表头：表头行需含至少 "
-            f"{MIN_HEADER_FIELDS} 个已知列名，包括 {wanted} / no header row found in the first "
-            f"{HEADER_SCAN_ROWS} rows: it needs at least {MIN_HEADER_FIELDS} known column names "
-            "such as Customer, Requirement, Received")
-
-
-_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
-
-
-def _attach_formulas(path: Path, sheet: str, rows: list[SourceRow], columns: dict[str, Column]) -> None:
-    """Mark which fields of which rows hold formulas (calamine gives only their values)."""
-    refs = formula_cells(path, sheet)
-    if not refs:
-        return
-    key_of = {col.letter: key for key, col in columns.items()}
-    by_row: dict[int, set[str]] = {}
-    for ref in refs:
-        match = _CELL_REF.fullmatch(ref)
-        if match and match[1] in key_of:
-            by_row.setdefault(int(match[2]), set()).add(key_of[match[1]])
-    for row in rows:
-        if row.number in by_row:
-            row.formulas = frozenset(by_row[row.number])
-
-
-def formula_cells(path: Path, sheet: str) -> set[str]:
-    """References of the cells of `sheet` that hold a formula."""
-    patch = XlsxPackage.open(path).sheet(sheet)
-    if not patch.has_formulas():
-        return set()
-    refs: set[str] = set()
-    for _, cell in etree.iterparse(io.BytesIO(patch.package.read(patch.part)), tag="{*}c"):
-        if any(etree.QName(child).localname == "f" for child in cell):
-            refs.add(cell.get("r", ""))
-        cell.clear()
-    return refs
+    def formulas(self, sheet: str) -> set[str]:
+        """References of the cells of `sheet` that hold a formula."""
+        patch = XlsxPackage.open(self.path).sheet(sheet)
+        if not patch.has_formulas():
+            return set()
+        refs: set[str] = set()
+        for _, cell in etree.iterparse(io.BytesIO(patch.package.read(patch.part)), tag="{*}c"):
+            if any(etree.QName(child).localname == "f" for child in cell):
+                refs.add(cell.get("r", ""))
+            cell.clear()
+        return refs

@@ -14,9 +14,9 @@ from xlcsr.fields import FIELD_BY_KEY
 from xlcsr.marks import ERROR_FILL, RESULT_SHEET, MarkPlan
 from xlcsr.numbering import Assignment
 from xlcsr.records import Column, Register
+from xlcsr.state import STATE_SHEET, state_rows
 from xlcsr.xlsx.package import XlsxPackage
 from xlcsr.xlsx.sheet_patch import SheetPatch
-from xlcsr.xlsx.state import STATE_SHEET, state_rows
 
 RESULT_WIDTHS = {1: 6, 2: 9, 3: 14, 4: 20, 5: 60, 6: 30}
 
