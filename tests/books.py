@@ -41,15 +41,18 @@ def write_register(path: Path, rows: Sequence[Sequence[object]], *, headers: Seq
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
         ws.append([])
     ws.append(list(headers))
-    for values in rows:
-        ws.append(list(values))
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, date):
+    first = ws.max_row + 1
+    for r, values in enumerate(rows, start=first):
+        for c, value in enumerate(values, start=1):
+            if value in (None, ""):
+                continue
+            cell = ws.cell(r, c, value)
+            if isinstance(value, date):
                 cell.number_format = "yyyy-mm-dd"
-            elif isinstance(cell.value, str) and cell.value.startswith("="):
+            elif isinstance(value, str) and value.startswith("="):
                 cell.data_type = "s"  # the user typed text, not a formula
-    for note in notes:
-        ws.append([note])
+    for r, note in enumerate(notes, start=first + len(rows)):
+        ws.cell(r, 1, note)
     if settings:
         write_settings_sheet(wb.create_sheet("设置"), DEFAULT_SETTINGS)
     wb.save(path)

@@ -40,20 +40,33 @@ def write_marks(register: Register, plan: MarkPlan) -> None:
     sheet = package.sheet(register.sheet)
     state = dict(register.state)
     _clear_marks(sheet, dict(state.get("marks", {})))
-    marked = {ref: list(sheet.set_fill(ref, ERROR_FILL)) for ref in plan.cells}
+    styles = package.styles
+    marked = {}
+    for ref in plan.cells:
+        original, mark = sheet.set_fill(ref, ERROR_FILL)
+        marked[ref] = [original, mark, styles.fill_rgb(original)]
     notes = sheet.add_notes(plan.notes) if plan.notes else False
     package.put_sheet(RESULT_SHEET, plan.rows, widths=RESULT_WIDTHS, links=plan.links)
-    state["marks"] = {"sheet": register.sheet, "cells": marked, "notes": notes}
+    state["marks"] = {"sheet": register.sheet, "front": "file", "cells": marked, "notes": notes}
     _save(package, state)
 
 
 def _clear_marks(sheet: SheetPatch, previous: dict[str, object]) -> None:
-    """Give back each cell the style it had, unless the user restyled it since."""
+    """Give back each cell the look it had, unless the user restyled it since.
+
+    A cell marked in Excel (the ribbon) has no style ids recorded, only its former fill colour.
+    """
     if previous.get("sheet") != sheet.name:
         return
-    for ref, (original, marked) in dict(previous.get("cells", {})).items():
-        if sheet.style_of(ref) == marked:
-            sheet.set_style(ref, original)
+    styles = sheet.package.styles
+    for ref, (original, marked, *colour) in dict(previous.get("cells", {})).items():
+        current = sheet.style_of(ref)
+        if marked is not None:
+            if current == marked:
+                sheet.set_style(ref, original)
+        elif styles.fill_rgb(current) == ERROR_FILL:
+            former = colour[0] if colour else None
+            sheet.set_style(ref, styles.with_fill(current, former) if former else styles.without_fill(current))
     sheet.remove_notes()
 
 

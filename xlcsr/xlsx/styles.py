@@ -105,6 +105,22 @@ class StyleBook:
         fill_id = self._intern("fills", fill)
         return self._derive(xf_id, fillId=str(fill_id), applyFill="1")
 
+    def without_fill(self, xf_id: int) -> int:
+        """A copy of xf `xf_id` with no fill."""
+        return self._derive(xf_id, fillId="0")
+
+    def fill_rgb(self, xf_id: int) -> str | None:
+        """The ARGB of the xf's solid fill, or None (no fill, a pattern, a theme colour)."""
+        fills = self._items("fills")
+        fill_id = int(self.xf(xf_id).get("fillId", "0"))
+        if not 0 <= fill_id < len(fills):
+            return None
+        pattern = fills[fill_id].find(self._tag("patternFill"))
+        if pattern is None or pattern.get("patternType") != "solid":
+            return None
+        color = pattern.find(self._tag("fgColor"))
+        return normalize_argb(color.get("rgb")) if color is not None and color.get("rgb") else None
+
     def with_date_format(self, xf_id: int, *, with_time: bool = False) -> int:
         """`xf_id` itself when it already shows a date, else a copy showing yyyy-mm-dd (hh:mm)."""
         if self.is_date(xf_id):

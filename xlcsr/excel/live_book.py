@@ -1,0 +1,230 @@
+"""The workbook open in Excel as a `RegisterBook`, through xlwings, in as few calls as possible.
+
+    >>> book = LiveBook(xw.Book.caller())
+    >>> report = validate_workbook(book, today=date.today(), mark=True)
+
+Each sheet is read in one bulk call for its values and one for its formulas; writes go in
+contiguous blocks and multi-area ranges, so the number of calls follows the number of changes,
+never the number of rows. Everything is planned before the first write.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import Any
+
+from xlcsr.fields import FIELD_BY_KEY
+from xlcsr.layout import find_register
+from xlcsr.marks import ERROR_FILL, RESULT_SHEET, MarkPlan
+from xlcsr.numbering import Assignment
+from xlcsr.records import Column, Register, column_letter
+from xlcsr.state import STATE_SHEET, state_rows
+
+MARK_COLOR = tuple(int(ERROR_FILL[i:i + 2], 16) for i in (2, 4, 6))  # (255, 199, 206)
+MAX_ADDRESS = 250  # Excel refuses range addresses longer than 255 characters
+_TEXT_TRIGGERS = ("=", "+", "-", "@")
+
+
+class LiveBook:
+    """An xlwings Book holding a register; `label` names it in messages."""
+
+    def __init__(self, book: Any):
+        self.book = book
+        self.label = book.name
+        self._names: list[str] | None = None
+        self._read: dict[str, tuple[Any, list[list[object]]]] = {}
+
+    # -- SheetSource --
+
+    def sheet_names(self) -> list[str]:
+        if self._names is None:
+            self._names = list(self.book.sheet_names)
+        return self._names
+
+    def values(self, sheet: str) -> list[list[object]]:
+        used, rows = self._used(sheet)
+        return _from_a1(rows, used.row, used.column)
+
+    def formulas(self, sheet: str) -> set[str]:
+        """Cells holding a real formula: their formula text differs from their value."""
+        used, values = self._used(sheet)
+        first_row, first_column = used.row, used.column
+        refs = set()
+        for r, row in enumerate(_grid(used.formula)):
+            for c, text in enumerate(row):
+                if isinstance(text, str) and text.startswith("=") and values[r][c] != text:
+                    refs.add(f"{column_letter(first_column + c - 1)}{first_row + r}")
+        return refs
+
+    def _used(self, sheet: str) -> tuple[Any, list[list[object]]]:
+        """The sheet's used range and its values, read once."""
+        if sheet not in self._read:
+            used = self.book.sheets[sheet].used_range
+            self._read[sheet] = used, _grid(used.options(ndim=2).value)
+        return self._read[sheet]
+
+    # -- RegisterBook --
+
+    def read(self) -> Register:
+        return find_register(self)
+
+    def write_assignment(self, register: Register, plan: Assignment) -> None:
+        sheet = self.book.sheets[register.sheet]
+        columns = dict(register.columns)
+        by_column: dict[str, dict[int, object]] = defaultdict(dict)
+        for (row, key), value in plan.values.items():
+            by_column[key][row] = value
+        with _quiet(self.book):
+            for key, cells in by_column.items():
+                column = columns.get(key) or self._add_column(sheet, register, columns, key)
+                for first, values in _runs(cells):
+                    target = sheet.range((first, column.index + 1), (first + len(values) - 1, column.index + 1))
+                    target.value = [[_cell(v)] for v in values]
+                    if any(isinstance(v, date) for v in values):
+                        target.number_format = "yyyy-mm-dd"
+            state = dict(register.state)
+            state["high_water"] = {**dict(state.get("high_water", {})), **plan.high_water}
+            self._write_state(state)
+
+    def write_marks(self, register: Register, plan: MarkPlan) -> None:
+        sheet = self.book.sheets[register.sheet]
+        state = dict(register.state)
+        previous = dict(state.get("marks", {}))
+        originals = {ref: sheet.range(ref).color for ref in plan.cells}
+        with _quiet(self.book):
+            self._clear_marks(sheet, previous, set(plan.cells))
+            for address in _addresses(plan.cells):
+                sheet.range(address).color = MARK_COLOR
+            noted = [ref for ref, text in plan.notes.items() if self._note(sheet, ref, text)]
+            self._write_result(plan)
+            state["marks"] = {"sheet": register.sheet, "front": "excel", "notes": noted,
+                              "cells": {ref: [None, None, _hex(originals[ref])] for ref in plan.cells}}
+            self._write_state(state)
+
+    # -- helpers --
+
+    def _clear_marks(self, sheet: Any, previous: dict[str, Any], keep: set[str]) -> None:
+        if previous.get("sheet") != sheet.name:
+            return
+        for ref in previous.get("notes", []):
+            note = sheet.range(ref).note
+            if note is not None:
+                note.delete()
+        for ref, entry in dict(previous.get("cells", {})).items():
+            original = _rgb(entry[2]) if len(entry) > 2 else None
+            if ref not in keep and sheet.range(ref).color == MARK_COLOR:
+                sheet.range(ref).color = original
+
+    @staticmethod
+    def _note(sheet: Any, ref: str, text: str) -> bool:
+        """Add a note unless the cell already has the user's own."""
+        cell = sheet.range(ref)
+        if cell.note is not None:
+            return False
+        cell.add_note(text)
+        return True
+
+    def _write_result(self, plan: MarkPlan) -> None:
+        sheet = self._own_sheet(RESULT_SHEET)
+        rows = [[_cell(v) for v in row] for row in plan.rows]
+        for ref, target in plan.links.items():
+            r = int(ref[1:]) - 1
+            rows[r][1] = f'=HYPERLINK("#{target}","{plan.rows[r][1]}")'
+        sheet.range("A1").value = rows
+        sheet.range("A1:F1").font.bold = True
+        sheet.autofit("c")
+
+    def _write_state(self, state: dict[str, object]) -> None:
+        sheet = self._own_sheet(STATE_SHEET)
+        sheet.range("A1").value = [[key, _cell(text)] for key, text in state_rows(state)]
+        sheet.visible = False
+
+    def _own_sheet(self, name: str) -> Any:
+        """xlcsr's own sheet, emptied, or a new one after the last sheet."""
+        if name in self.sheet_names():
+            sheet = self.book.sheets[name]
+            sheet.clear()
+            return sheet
+        sheet = self.book.sheets.add(name, after=self.book.sheets[len(self.sheet_names()) - 1])
+        self._names = None
+        return sheet
+
+    @staticmethod
+    def _add_column(sheet: Any, register: Register, columns: dict[str, Column], key: str) -> Column:
+        used = [c.index for c in columns.values()] + [c.index for c in register.extra_columns]
+        column = Column(key, FIELD_BY_KEY[key].header, max([*used, register.width - 1]) + 1)
+        sheet.range((register.header_row, column.index + 1)).value = column.header
+        columns[key] = column
+        return column
+
+
+class _quiet:
+    """Screen updating off while writing, back on whatever happens."""
+
+    def __init__(self, book: Any):
+        self.app = book.app
+
+    def __enter__(self) -> None:
+        self.app.screen_updating = False
+
+    def __exit__(self, *exc: object) -> None:
+        self.app.screen_updating = True
+
+
+def _grid(value: Any) -> list[list[object]]:
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        return [[value]]
+    if value and not isinstance(value[0], (list, tuple)):
+        return [list(value)]
+    return [list(row) for row in value]
+
+
+def _from_a1(rows: list[list[object]], first_row: int, first_column: int) -> list[list[object]]:
+    """Pad a used range that starts below or right of A1 so indexes count from A1."""
+    pad = [None] * (first_column - 1)
+    return [[] for _ in range(first_row - 1)] + [pad + row for row in rows]
+
+
+def _runs(cells: dict[int, object]) -> Iterator[tuple[int, list[object]]]:
+    """Contiguous row runs: (first row, values)."""
+    rows = sorted(cells)
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or rows[i] != rows[i - 1] + 1:
+            yield rows[start], [cells[r] for r in rows[start:i]]
+            start = i
+
+
+def _addresses(refs: Sequence[str]) -> Iterator[str]:
+    """Multi-area addresses ("E5,F7,…") each short enough for Excel."""
+    chunk: list[str] = []
+    for ref in refs:
+        if chunk and len(",".join([*chunk, ref])) > MAX_ADDRESS:
+            yield ",".join(chunk)
+            chunk = []
+        chunk.append(ref)
+    if chunk:
+        yield ",".join(chunk)
+
+
+def _cell(value: object) -> object:
+    """A value as Excel should store it: text that Excel would read as a formula gets a quote."""
+    if isinstance(value, str) and value.startswith(_TEXT_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _hex(color: object) -> str | None:
+    if isinstance(color, (tuple, list)) and len(color) == 3:
+        return "FF" + "".join(f"{int(c):02X}" for c in color)
+    return None
+
+
+def _rgb(argb: object) -> tuple[int, int, int] | None:
+    if isinstance(argb, str) and len(argb) == 8:
+        return tuple(int(argb[i:i + 2], 16) for i in (2, 4, 6))  # type: ignore[return-value]
+    return None
