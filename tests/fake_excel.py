@@ -1,7 +1,9 @@
 """A workbook 'open in Excel' for tests: xlwings Book/Sheet/Range fakes made with
 `create_autospec(..., spec_set=True)` over a real in-memory table, counting every xlwings call.
 
-Only the Excel boundary is faked: xlcsr's xlwings adapter runs unchanged against it.
+Only the Excel boundary is faked: xlcsr's xlwings adapter runs unchanged against it. Conditional
+formats behave as in Excel: a new rule goes on top, and the relative references of its formula are
+read from the active cell (KB 895562), so a rule added without selecting its top-left cell is wrong.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import xlwings as xw
 
 Cell = tuple[int, int]
 _REF = re.compile(r"\$?([A-Z]+)\$?(\d+)")
+_RELATIVE_ROW = re.compile(r'"[^"]*"|(?<![A-Za-z0-9_$])(\$?[A-Z]{1,3})([0-9]+)(?![0-9A-Za-z_(])')
 
 
 def col_number(letters: str) -> int:
@@ -38,6 +41,30 @@ def cells_of(address: str) -> list[Cell]:
     return cells
 
 
+def shift_rows(formula: str, delta: int) -> str:
+    """Move the relative row references of `formula` by `delta` (what Excel does to a copied formula)."""
+    def move(m: re.Match[str]) -> str:
+        return m[0] if m[1] is None else f"{m[1]}{int(m[2]) + delta}"
+
+    return _RELATIVE_ROW.sub(move, formula)
+
+
+@dataclass
+class FakeRule:
+    """A conditional format as Excel keeps it: its formula relative to the top-left cell of `sqref`."""
+
+    sqref: str
+    type: str
+    formula: str | None = None
+    fill: tuple[int, int, int] | None = None
+    font: tuple[int, int, int] | None = None
+    stop_if_true: bool = False
+
+    @property
+    def top(self) -> int:
+        return cells_of(self.sqref.replace(" ", ","))[0][0]
+
+
 @dataclass
 class SheetData:
     name: str
@@ -48,6 +75,8 @@ class SheetData:
     formats: dict[Cell, str] = field(default_factory=dict)
     bold: set[Cell] = field(default_factory=set)
     visible: bool = True
+    rules: list[FakeRule] = field(default_factory=list)  # conditional formats, first evaluated first
+    active: Cell = (1, 1)
 
     def bounds(self) -> tuple[int, int, int, int]:
         used = set(self.values) | set(self.formulas)
@@ -88,8 +117,11 @@ class FakeExcel:
         self.sheets: dict[str, SheetData] = {}
         self.calls: Counter[str] = Counter()
         self.alerts: list[str] = []
+        self.answers: list[str] = []
         self.opened: list[str] = []
         self.status: list[object] = []
+        self.names: dict[str, str] = {}
+        self.active_sheet: str | None = None
 
     @classmethod
     def from_file(cls, path: Path) -> FakeExcel:
@@ -116,6 +148,8 @@ class FakeExcel:
                         sheet.colors[cell] = tuple(int(rgb[i:i + 2], 16) for i in (2, 4, 6))
                     if c.comment:
                         sheet.notes[cell] = c.comment.text
+            sheet.rules = _rules_of(ws)
+        excel.names = {name: "=" + dn.attr_text for name, dn in formulas.defined_names.items()}
         return excel
 
     def count(self, what: str) -> None:
@@ -139,17 +173,30 @@ class FakeExcel:
         self._property(book, "sheets", lambda: sheets)
         app = self._app()
         self._property(book, "app", lambda: app)
+        names = mock.create_autospec(xw.main.Names, instance=True, spec_set=True)
+        names.add.side_effect = self._counted("names.add", lambda name, refers_to: self.names.__setitem__(
+            name, refers_to))
+        self._property(book, "names", lambda: names)
+        self._property(book, "selection", lambda: self._range(self._active(), [self._active().active]))
         return book
+
+    def _active(self) -> SheetData:
+        return self.sheets[self.active_sheet or next(iter(self.sheets))]
 
     def _app(self) -> Any:
         app = mock.create_autospec(xw.App, instance=True, spec_set=True)
-        app.alert.side_effect = self._counted("alert", lambda text, **_: self.alerts.append(text))
+        app.alert.side_effect = self._counted("alert", self._alert)
         self._property(app, "status_bar", lambda: None, self.status.append)
         self._property(app, "screen_updating", lambda: True, lambda value: None)
         books = mock.create_autospec(xw.main.Books, instance=True, spec_set=True)
         books.open.side_effect = self._counted("books.open", lambda path, **_: self.opened.append(path))
         self._property(app, "books", lambda: books)
         return app
+
+    def _alert(self, text: str, **kwargs: object) -> str | None:
+        """Show a message box; a question is answered from `answers` (the user's clicks), in order."""
+        self.alerts.append(text)
+        return self.answers.pop(0) if kwargs.get("buttons") and self.answers else None
 
     def _sheet_by_key(self, key: str | int) -> Any:
         name = list(self.sheets)[key] if isinstance(key, int) else key
@@ -166,12 +213,16 @@ class FakeExcel:
         self._property(sheet, "name", lambda: data.name)
         self._property(sheet, "used_range", lambda: self._range(data, _used_cells(data)))
         self._property(sheet, "visible", lambda: data.visible, lambda v: setattr(data, "visible", bool(v)))
-        sheet.range.side_effect = self._counted("range", lambda *a: self._range(data, _address_cells(a)))
+        sheet.range.side_effect = self._counted("range", lambda *a: self._range(
+            data, _address_cells(a), address=a[0] if len(a) == 1 and isinstance(a[0], str) else None))
         sheet.clear.side_effect = self._counted("clear", data.clear)
         sheet.autofit.side_effect = self._counted("autofit", lambda *a, **k: None)
+        sheet.activate.side_effect = self._counted("activate", lambda: setattr(self, "active_sheet", data.name))
+        self._property(sheet, "cells", lambda: self._range(data, [(1, 1)], whole=True))
         return sheet
 
-    def _range(self, data: SheetData, cells: list[Cell], ndim2: bool = False) -> Any:
+    def _range(self, data: SheetData, cells: list[Cell], ndim2: bool = False, *, whole: bool = False,
+               address: str | None = None) -> Any:
         rng = mock.create_autospec(xw.Range, instance=True, spec_set=True)
         rows = sorted({r for r, _ in cells})
         cols = sorted({c for _, c in cells})
@@ -219,7 +270,57 @@ class FakeExcel:
                        lambda fmt: data.formats.update(dict.fromkeys(cells, fmt)))
         rng.options.side_effect = self._counted("options", lambda **k: self._range(data, cells, k.get("ndim") == 2))
         rng.add_note.side_effect = self._counted("add_note", lambda text: data.notes.__setitem__(cells[0], text))
+        self._property(rng, "sheet", lambda: self._sheet(data))
+        rng.select.side_effect = self._counted("select", lambda: self._select(data, cells[0]))
+        self._property(rng, "conditional_formats", lambda: self._formats(data, cells, whole, address))
         return rng
+
+    def _select(self, data: SheetData, cell: Cell) -> None:
+        if (self.active_sheet or next(iter(self.sheets))) != data.name:
+            raise RuntimeError("Select method of Range class failed")  # Excel selects on the active sheet only
+        data.active = cell
+
+    # -- conditional formats --
+
+    def _formats(self, data: SheetData, cells: list[Cell], whole: bool, address: str | None) -> Any:
+        formats = mock.create_autospec(xw.main.ConditionalFormats, instance=True, spec_set=True)
+        area = set(cells)
+
+        def shown() -> list[FakeRule]:
+            return [r for r in data.rules if whole or area & set(cells_of(r.sqref.replace(" ", ",")))]
+
+        def add_custom(formula: str, *, fill_color: object = None, font_color: object = None,
+                       font_bold: object = None, font_italic: object = None, stop_if_true: bool = False) -> Any:
+            if address is None:
+                raise NotImplementedError("the fake adds rules to ranges given by address")
+            active = self._active().active[0]  # Excel reads relative references from the active cell
+            top = cells[0][0]
+            rule = FakeRule(address.replace(",", " "), "custom", shift_rows(formula.removeprefix("="), top - active),
+                            _color(fill_color), _color(font_color), stop_if_true)
+            data.rules.insert(0, rule)
+            return self._rule(data, rule)
+
+        formats.__iter__.side_effect = self._counted("formats.iter", lambda: iter(
+            [self._rule(data, r) for r in shown()]))
+        formats.__len__.side_effect = self._counted("formats.len", lambda: len(shown()))
+        formats.__getitem__.side_effect = self._counted("formats[]", lambda i: self._rule(data, shown()[i]))
+        formats.add_custom.side_effect = self._counted("add_custom", add_custom)
+        return formats
+
+    def _rule(self, data: SheetData, rule: FakeRule) -> Any:
+        fake = mock.create_autospec(xw.main.ConditionalFormat, instance=True, spec_set=True)
+
+        def formula() -> str | None:
+            if rule.formula is None:
+                return None
+            return "=" + shift_rows(rule.formula, self._active().active[0] - rule.top)
+
+        self._property(fake, "type", lambda: rule.type)
+        self._property(fake, "formula", formula)
+        self._property(fake, "fill_color", lambda: rule.fill)
+        self._property(fake, "stop_if_true", lambda: rule.stop_if_true)
+        fake.delete.side_effect = self._counted("rule.delete", lambda: data.rules.remove(rule))
+        return fake
 
     def _property(self, fake: Any, name: str, get: Any, set_: Any = None) -> None:
         def access(*value: object) -> object:
@@ -239,6 +340,26 @@ class FakeExcel:
             return action(*args, **kwargs)
 
         return call
+
+
+def _color(value: object) -> tuple[int, int, int] | None:
+    if isinstance(value, str):
+        text = value.lstrip("#")
+        return tuple(int(text[i:i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
+    return tuple(value) if value is not None else None  # type: ignore[arg-type, return-value]
+
+
+def _rules_of(ws: Any) -> list[FakeRule]:
+    """The worksheet's conditional formats as Excel lists them (by priority)."""
+    found = []
+    for cf in ws.conditional_formatting:
+        for rule in cf.rules:
+            expression = rule.type == "expression"
+            fill = rule.dxf.fill.bgColor.rgb if rule.dxf is not None and rule.dxf.fill is not None else None
+            found.append((rule.priority, FakeRule(
+                str(cf.sqref), "custom" if expression else str(rule.type), rule.formula[0] if expression else None,
+                _color(fill[2:]) if isinstance(fill, str) else None, None, bool(rule.stopIfTrue))))
+    return [rule for _, rule in sorted(found, key=lambda pair: pair[0])]
 
 
 def _used_cells(data: SheetData) -> list[Cell]:

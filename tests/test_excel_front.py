@@ -162,3 +162,23 @@ def test_reading_the_register_is_one_bulk_read_per_sheet(tmp_path: Path) -> None
     LiveBook(excel.book()).read()
     assert excel.calls["value"] == 2  # 清单 and 设置: one bulk read each
     assert excel.calls["formula"] == 1
+
+
+OVERDUE = row(截止日期=date(2026, 11, 10), 负责人="李强", 处理状态="处理中")
+
+
+def test_remind_button_previews_then_sends_on_confirmation(tmp_path: Path) -> None:
+    book = write_register(tmp_path / "r.xlsx", [GOOD_ROW, OVERDUE])
+    excel = FakeExcel.from_file(book)
+    excel.answers = ["cancel"]
+    message = dispatch("remind", book=excel.book(), today=TODAY)
+    assert "李强：逾期 2，将到期 0（抄送 zhou.jianguo@example.com）" in excel.alerts[0]  # SLA due dates count
+    assert "现在发送这 1 封提醒吗" in excel.alerts[0]
+    assert message == "已取消：没有发送任何邮件。"
+    assert not (tmp_path / "outbox").exists()
+
+    excel.answers = ["ok"]
+    message = dispatch("remind", book=excel.book(), today=TODAY)
+    assert "已发送 1 封" in message
+    assert [p.suffix for p in (tmp_path / "outbox").iterdir()] == [".eml"]
+    assert "今天没有需要发送的提醒" in dispatch("remind", book=excel.book(), today=TODAY)

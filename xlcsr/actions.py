@@ -2,6 +2,8 @@
 
     >>> report = validate_workbook(Path("清单.xlsx"), mark=True, today=date(2026, 11, 25))
     >>> result = assign_case_numbers(Path("清单.xlsx"), today=date(2026, 11, 25))
+    >>> highlight_workbook(Path("清单.xlsx"), today=date(2026, 11, 25)).overdue
+    4
 
 The command line passes a file; the Excel ribbon passes the open workbook (`xlcsr.excel.LiveBook`).
 Both are a `RegisterBook`: the same function runs behind a verb and its button.
@@ -14,6 +16,8 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
+from xlcsr.deadlines import ReviewState
+from xlcsr.highlight import HighlightPlan, plan_highlight
 from xlcsr.issues import ValidationReport
 from xlcsr.marks import MarkPlan, plan_marks
 from xlcsr.numbering import Assignment, plan_assignment
@@ -33,6 +37,8 @@ class RegisterBook(Protocol):
     def write_assignment(self, register: Register, plan: Assignment) -> None: ...
 
     def write_marks(self, register: Register, plan: MarkPlan) -> None: ...
+
+    def write_highlight(self, register: Register, plan: HighlightPlan) -> None: ...
 
 
 def as_book(book: RegisterBook | Path) -> RegisterBook:
@@ -71,6 +77,37 @@ def assign_case_numbers(book: RegisterBook | Path, *, today: date) -> AssignResu
     if plan.changed:
         book.write_assignment(register, plan)
     return AssignResult(report, plan, plan.changed, sorted(report.bad_rows))
+
+
+@dataclass
+class HighlightResult:
+    """What highlight did: the plan it wrote, and the invalid rows it left without a 逾期天数 value."""
+
+    report: ValidationReport
+    plan: HighlightPlan
+    skipped: list[int] = field(default_factory=list)
+
+    @property
+    def overdue(self) -> int:
+        return self.plan.overdue
+
+    @property
+    def due_soon(self) -> int:
+        return self.plan.due_soon
+
+
+def highlight_workbook(book: RegisterBook | Path, *, today: date, review: ReviewState | None = None,
+                       lang: str = "zh") -> HighlightResult:
+    """Colour closed, overdue and due-soon cases with live rules; refresh the 逾期天数 column.
+
+    With `review` (sign-off data), cases past the review period with sign-offs missing turn purple.
+    """
+    book = as_book(book)
+    register = book.read()
+    report, records = validate_register(register, today=today)
+    plan = plan_highlight(register, records, today, review=review, lang=lang)
+    book.write_highlight(register, plan)
+    return HighlightResult(report, plan, sorted(report.bad_rows))
 
 
 def init_workbooks(directory: Path, *, lang: str = "zh") -> tuple[list[Path], list[Path]]:

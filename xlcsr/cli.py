@@ -8,16 +8,16 @@ Exit codes: 0 done and clean; 1 done but problems found; 2 could not run (nothin
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import date
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
 from xlcsr import actions, render
-from xlcsr.errors import XlcsrError
+from xlcsr.cli_addin import addin_app
+from xlcsr.cli_options import Lang, Today, exits_cleanly, today_or_now
+from xlcsr.cli_remind import remind_command
+from xlcsr.cli_run import run_command
 
 app = typer.Typer(
     name="xlcsr",
@@ -27,42 +27,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-F = TypeVar("F", bound=Callable[..., object])
-
-
-def _parse_today(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"日期应为 YYYY-MM-DD：{value} / expected YYYY-MM-DD") from None
-
-
-Today = Annotated[date | None, typer.Option(
-    "--today", parser=_parse_today, metavar="YYYY-MM-DD",
-    help="按此日期计算（默认今天）/ run as of this date (default: today)")]
-Lang = Annotated[str, typer.Option("--lang", help="输出语言 zh 或 en / output language")]
 Book = Annotated[Path, typer.Argument(help="清单工作簿 .xlsx/.xlsm / the register workbook",
                                       show_default=False)]
-
-
-def exits_cleanly(command: F) -> F:
-    """Turn `XlcsrError` into one message on stderr and exit code 2."""
-
-    @wraps(command)
-    def wrapper(*args: object, **kwargs: object) -> object:
-        try:
-            return command(*args, **kwargs)
-        except XlcsrError as exc:
-            render.errors.print(f"[bold red]错误 / error:[/] {exc}")
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def today_or_now(today: date | None) -> date:
-    return today or date.today()
 
 
 @app.command()
@@ -104,6 +70,18 @@ def assign(book: Book, today: Today = None, lang: Lang = "zh") -> None:
 
 @app.command()
 @exits_cleanly
+def highlight(book: Book, today: Today = None, lang: Lang = "zh") -> None:
+    """标记逾期：条件格式标出逾期、即将到期和已完成的案件，刷新「逾期天数」列 / Highlight overdue cases.
+
+    Example: xlcsr highlight 顾客特殊要求清单.xlsx
+    """
+    result = actions.highlight_workbook(book, today=today_or_now(today), lang=lang)
+    render.show_highlight(result, lang)
+    raise typer.Exit(1 if result.skipped else 0)
+
+
+@app.command()
+@exits_cleanly
 def init(directory: Annotated[Path, typer.Argument(help="目标文件夹 / target folder")],
          lang: Lang = "zh") -> None:
     """在文件夹中新建清单与评审记录表模板 / Create the register and review-form templates.
@@ -125,6 +103,13 @@ def demo(directory: Annotated[Path, typer.Argument(help="演示文件夹 / demo 
     """
     outcome = actions.run_demo(directory, today=today_or_now(today), lang=lang)
     render.show_demo(outcome, lang)
+
+
+app.command("remind")(exits_cleanly(remind_command))
+app.command("run")(exits_cleanly(run_command))
+app.add_typer(addin_app, name="addin")
+for _command in addin_app.registered_commands:
+    _command.callback = exits_cleanly(_command.callback)
 
 
 def main() -> None:

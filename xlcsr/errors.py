@@ -32,3 +32,11 @@ class BadSettings(XlcsrError):
 
 class UnsafeEdit(XlcsrError):
     """A cell the command must change cannot be changed without harming the workbook."""
+
+
+class AddinUnsupported(XlcsrError):
+    """The Excel add-in cannot be built or installed here (no Excel on this OS, or xlwings or ms-ovba missing)."""
+
+
+class BadConfig(XlcsrError):
+    """The configuration (xlcsr.toml or an XLCSR_* environment variable) holds a value xlcsr cannot use."""

@@ -18,7 +18,7 @@ from xlcsr.errors import HeaderNotFound, SheetMissing
 from xlcsr.fields import FIELDS, field_for_header
 from xlcsr.records import Column, Register, SourceRow, cell_text
 from xlcsr.settings import DEFAULT_SETTINGS, Settings
-from xlcsr.settings_sheet import settings_from_rows
+from xlcsr.settings_sheet import date_list_refs, settings_from_rows
 from xlcsr.state import STATE_SHEET, state_from_rows
 
 REGISTER_SHEET = "清单"
@@ -55,13 +55,15 @@ def find_register(source: SheetSource, sheet: str | None = None) -> Register:
         raise HeaderNotFound(_no_header_message(source.label, candidates))
     header_row, columns, extra = found
     _require_columns(name, header_row, columns)
-    settings = settings_from_rows(source.values(SETTINGS_SHEET)) if SETTINGS_SHEET in names else _defaults()
+    settings_rows = source.values(SETTINGS_SHEET) if SETTINGS_SHEET in names else None
+    settings = settings_from_rows(settings_rows) if settings_rows is not None else _defaults()
     data, notes = _data_rows(rows, header_row, columns)
     _attach_formulas(source.formulas(name), data, columns)
     return Register(path=source.label, sheet=name, header_row=header_row + 1, columns=columns,
                     extra_columns=extra, rows=data, settings=settings,
                     state=state_from_rows(source.values(STATE_SHEET)) if STATE_SHEET in names else {},
-                    note_rows=notes, width=max((len(r) for r in rows), default=0))
+                    note_rows=notes, width=max((len(r) for r in rows), default=0),
+                    settings_refs=date_list_refs(settings_rows) if settings_rows is not None else {})
 
 
 def find_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[str, Column], list[Column]] | None:

@@ -64,6 +64,7 @@ class Register:
     state: dict[str, object] = field(default_factory=dict)
     note_rows: list[int] = field(default_factory=list)
     width: int = 0
+    settings_refs: dict[str, str] = field(default_factory=dict)  # 设置 date lists: defined name → range
 
     def letter(self, key: str) -> str | None:
         column = self.columns.get(key)

@@ -85,6 +85,22 @@ def show_assignment(result: actions.AssignResult, lang: str = "zh") -> None:
                       "(run validate for the reasons)[/]")
 
 
+def show_highlight(result: actions.HighlightResult, lang: str = "zh") -> None:
+    from xlcsr.highlight import counts_text
+
+    zh = lang != "en"
+    plan = result.plan
+    console.print(f"已更新「{plan.sheet}」的条件格式（{len(plan.rules)} 条规则）与「{plan.column.header}」列：" if zh
+                  else f"Updated {len(plan.rules)} colour rules and the '{plan.column.header}' column "
+                  f"of {plan.sheet}: ", end="")
+    console.print(counts_text(plan, lang))
+    if result.skipped:
+        rows = "、".join(map(str, result.skipped))
+        console.print(f"[yellow]跳过 {len(result.skipped)} 个有问题的行：{rows}（运行 validate 查看原因）[/]"
+                      if zh else f"[yellow]Skipped {len(result.skipped)} invalid rows: {rows} "
+                      "(run validate for the reasons)[/]")
+
+
 def show_init(written: list[Path], kept: list[Path], lang: str = "zh") -> None:
     zh = lang != "en"
     for path in written:

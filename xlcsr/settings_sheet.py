@@ -146,6 +146,11 @@ LIST_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
+# Defined names over the date lists, for Excel formulas that count working days (conditional formatting).
+HOLIDAYS_NAME, WORKDAYS_NAME = "xlcsr_节假日", "xlcsr_调休上班日"
+DATE_LIST_NAMES: dict[str, str] = {HOLIDAYS_NAME: "holidays", WORKDAYS_NAME: "workdays"}
+
+
 def _start_columns() -> dict[str, int]:
     start, col = {}, 1
     for block in BLOCKS:
@@ -171,6 +176,30 @@ def list_range(name: str, sheet: str = SHEET) -> str:
 
 def _sheet_ref(sheet: str) -> str:
     return sheet if re.fullmatch(r"\w+", sheet) else "'" + sheet.replace("'", "''") + "'"
+
+
+def date_list_refs(rows: list[list[object]], sheet: str = SHEET) -> dict[str, str]:
+    """Defined name → the date column of its block where the sheet has it, e.g. 设置!$R$4:$R$200.
+
+    The range runs to row LIST_LAST_ROW (room for dates added in Excel), or to just above the first
+    cell below the block's dates that holds something else.
+    """
+    found = _find_blocks(rows)
+    refs = {}
+    for name, key in DATE_LIST_NAMES.items():
+        block = found.get(key)
+        if block is None:
+            continue
+        day = _header_columns(rows, block.block, block.row, block.col)["day"]
+        first = block.row + 2  # 0-based
+        end = max(LIST_LAST_ROW, first + len(block.rows))  # 0-based, exclusive
+        for r in range(first + len(block.rows), end):
+            if _text(_cell(rows, r, day)):
+                end = r
+                break
+        letter = column_letter(day)
+        refs[name] = f"{_sheet_ref(sheet)}!${letter}${first + 1}:${letter}${max(end, first + 1)}"
+    return refs
 
 
 @dataclass(frozen=True)

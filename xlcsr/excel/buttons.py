@@ -1,7 +1,7 @@
 """The ribbon's buttons, one table: tag, Chinese label, icon, tip, and the action the tag runs.
 
     >>> [b.tag for b in BUTTONS]
-    ['validate', 'assign', 'new_register']
+    ['validate', 'assign', 'highlight', 'new_register']
 
 Adding a button is one entry here: the ribbon XML (`xlcsr.addin.ribbon`) and `dispatch` both read
 this table. `action` names a function in `xlcsr.excel.live_actions` taking the calling xlwings Book.
@@ -27,6 +27,11 @@ BUTTONS: tuple[Button, ...] = (
            "validate_book"),
     Button("assign", "分配案件号", "NumberingGallery", "为有效行分配案件号，补齐截止日期与处理状态",
            "assign_book"),
+    Button("highlight", "标记逾期", "ConditionalFormattingMenu",
+           "用条件格式标出逾期（红）、即将到期（黄）和已完成（灰）的案件，刷新「逾期天数」列", "highlight_book"),
+    Button("remind", "发送提醒", "FileSendAsAttachment",
+           "先预览谁会收到哪些逾期与即将到期的案件，确认后发送提醒邮件（读取工作簿所在文件夹的 xlcsr.toml）",
+           "remind_book"),
     Button("new_register", "新建清单", "FileNew", "按模板新建一份顾客特殊要求清单", "new_register"),
 )
 

@@ -2,19 +2,26 @@
 
     >>> validate_book(xw.Book.caller(), today=date.today())
     '校验完成：「清单」共 42 行：7 行有问题，10 个错误，0 个提醒 …'
+    >>> highlight_book(xw.Book.caller(), today=date.today())
+    '已标记：逾期 4 条，即将到期 2 条。颜色随数据自动更新 …'
 
 Each action returns the message the user sees.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from xlcsr import actions, render
+from xlcsr.config import load_config
 from xlcsr.excel.live_book import LiveBook
+from xlcsr.highlight import counts_text
+from xlcsr.reminders import RemindResult, send_reminders
 from xlcsr.templates import make_register
+
+PREVIEW_LINES = 15
 
 
 def validate_book(book: Any, *, today: date) -> str:
@@ -40,6 +47,43 @@ def assign_book(book: Any, *, today: date) -> str:
         rows = "、".join(map(str, result.skipped[:20])) + ("…" if len(result.skipped) > 20 else "")
         message += f"\n跳过 {len(result.skipped)} 个有问题的行：第 {rows} 行。请先点「校验」查看原因。"
     return message
+
+
+def highlight_book(book: Any, *, today: date) -> str:
+    """标记逾期: like `xlcsr highlight BOOK`."""
+    result = actions.highlight_workbook(LiveBook(book), today=today)
+    plan = result.plan
+    message = (f"已标记：{counts_text(plan)}。颜色随数据自动更新（图例在表头右侧），"
+               f"「{plan.column.header}」列按 {today:%Y-%m-%d} 计算。")
+    if result.skipped:
+        rows = "、".join(map(str, result.skipped[:20])) + ("…" if len(result.skipped) > 20 else "")
+        message += f"\n{len(result.skipped)} 个有问题的行未计算逾期天数：第 {rows} 行。请先点「校验」查看原因。"
+    return message
+
+
+def remind_book(book: Any, *, today: date) -> str:
+    """发送提醒: preview who gets what, then send on confirmation, like `xlcsr remind BOOK`.
+
+    Settings come from `xlcsr.toml` beside the workbook (else the outbox folder there).
+    """
+    config = load_config(None, cwd=_folder_of(book))
+    live = LiveBook(book)
+    preview = send_reminders([live], today=today, config=config, clock=datetime.now, dry_run=True)
+    if not preview.would_send:
+        return f"今天没有需要发送的提醒。{preview.summary()}"
+    question = f"{_preview_text(preview)}\n\n现在发送这 {preview.would_send} 封提醒吗？"
+    if book.app.alert(question, title="发送提醒", buttons="ok_cancel") != "ok":
+        return "已取消：没有发送任何邮件。"
+    result = send_reminders([live], today=today, config=config, clock=datetime.now)
+    return result.summary()
+
+
+def _preview_text(preview: RemindResult) -> str:
+    lines = [f"{recipient.splitlines()[0]}：逾期 {overdue}，将到期 {soon}" + (f"（抄送 {cc}）" if cc else "")
+             for recipient, cc, overdue, soon, *_ in preview.to_rows()[:PREVIEW_LINES]]
+    if len(preview.to_rows()) > PREVIEW_LINES:
+        lines.append("…")
+    return "\n".join([preview.summary(), *lines])
 
 
 def new_register(book: Any, *, today: date) -> str:

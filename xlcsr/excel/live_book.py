@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from xlcsr.fields import FIELD_BY_KEY
+from xlcsr.highlight import STATE_KEY, HighlightPlan, Rule, rule_signature, shift_rows
 from xlcsr.layout import find_register
 from xlcsr.marks import ERROR_FILL, RESULT_SHEET, MarkPlan
 from xlcsr.numbering import Assignment
@@ -103,7 +104,75 @@ class LiveBook:
                               "cells": {ref: [None, None, _hex(originals[ref])] for ref in plan.cells}}
             self._write_state(state)
 
+    def write_highlight(self, register: Register, plan: HighlightPlan) -> None:
+        """Rules through xlwings' conditional_formats; the 逾期天数 column and the legend as blocks."""
+        sheet = self.book.sheets[register.sheet]
+        state = dict(register.state)
+        previous = state.get(STATE_KEY) if isinstance(state.get(STATE_KEY), dict) else {}
+        column = plan.column.index + 1
+        with _quiet(self.book):
+            for name, reference in plan.names.items():
+                self.book.names.add(name, "=" + reference)
+            self._replace_rules(sheet, plan)
+            if plan.new_column:
+                sheet.range((register.header_row, column)).value = plan.column.header
+            if plan.values:
+                first, last = min(plan.values), max(plan.values)
+                sheet.range((first, column), (last, column)).value = [
+                    [plan.values.get(row)] for row in range(first, last + 1)]
+            before = dict(dict(previous.get("legend") or {}).get("colors") or {})
+            entry = plan.state()
+            entry["front"] = "excel"
+            entry["legend"]["colors"] = self._write_legend(sheet, plan, before)
+            state[STATE_KEY] = entry
+            self._write_state(state)
+
     # -- helpers --
+
+    def _replace_rules(self, sheet: Any, plan: HighlightPlan) -> None:
+        """Delete xlcsr's earlier rules, then add the plan's so that they run in the plan's order.
+
+        Excel reads the relative references of a new rule from the active cell (KB 895562), so the
+        rule's top-left cell is selected first; the user's selection is given back afterwards.
+        """
+        formats = sheet.cells.conditional_formats
+        ours = [i for i, rule in enumerate(formats)
+                if rule.type == "custom" and rule_signature(rule.formula or "") in plan.remove]
+        for index in reversed(ours):
+            formats[index].delete()
+        selection = self.book.selection
+        sheet.activate()
+        for rule in reversed(plan.rules):  # Excel puts each new rule on top
+            for address, formula in _rule_areas(rule):
+                sheet.range(address.split(",")[0].split(":")[0]).select()
+                sheet.range(address).conditional_formats.add_custom(
+                    "=" + formula, fill_color="#" + rule.fill[2:], font_color="#" + rule.font[2:],
+                    stop_if_true=rule.stop_if_true)
+        if selection is not None:
+            selection.sheet.activate()
+            selection.select()
+
+    @staticmethod
+    def _write_legend(sheet: Any, plan: HighlightPlan, before: dict[str, str | None]) -> dict[str, str | None]:
+        """Write the legend in one block and colour it; returns cell → the fill it had before."""
+        fills = {_rgb(fill) for _, fill in plan.legend.values() if fill}
+        for ref in plan.stale_legend:
+            cell = sheet.range(ref)
+            cell.value = None
+            if cell.color in fills:
+                cell.color = _rgb(before.get(ref))
+        refs = list(plan.legend)
+        colors = {}
+        for ref, (_, fill) in plan.legend.items():
+            if fill:
+                cell = sheet.range(ref)
+                current = cell.color
+                colors[ref] = before.get(ref) if ref in before and current in fills else _hex(current)
+                cell.color = _rgb(fill)
+        sheet.range(f"{refs[0]}:{refs[-1]}").value = [[text for text, _ in plan.legend.values()]]
+        sheet.range(refs[0]).font.bold = True
+        return colors
+
 
     def _clear_marks(self, sheet: Any, previous: dict[str, Any], keep: set[str]) -> None:
         if previous.get("sheet") != sheet.name:
@@ -187,6 +256,15 @@ def _from_a1(rows: list[list[object]], first_row: int, first_column: int) -> lis
     """Pad a used range that starts below or right of A1 so indexes count from A1."""
     pad = [None] * (first_column - 1)
     return [[] for _ in range(first_row - 1)] + [pad + row for row in rows]
+
+
+def _rule_areas(rule: Rule) -> Iterator[tuple[str, str]]:
+    """(address, formula) pieces of a rule short enough for Excel, each formula anchored at its first row."""
+    areas = rule.sqref.split()
+    first_row = int("".join(ch for ch in areas[0].split(":")[0] if ch.isdigit()))
+    for address in _addresses(areas):
+        top = int("".join(ch for ch in address.split(",")[0].split(":")[0] if ch.isdigit()))
+        yield address, shift_rows(rule.formula, top - first_row)
 
 
 def _runs(cells: dict[int, object]) -> Iterator[tuple[int, list[object]]]:

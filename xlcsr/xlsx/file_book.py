@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from xlcsr.highlight import HighlightPlan
 from xlcsr.marks import MarkPlan
 from xlcsr.numbering import Assignment
 from xlcsr.records import Register
 from xlcsr.xlsx.reader import read_register
-from xlcsr.xlsx.register_writer import write_assignment, write_marks
+from xlcsr.xlsx.register_writer import write_assignment, write_highlight, write_marks
 
 
 @dataclass(frozen=True)
@@ -28,3 +29,6 @@ class FileBook:
 
     def write_marks(self, register: Register, plan: MarkPlan) -> None:
         write_marks(register, plan)
+
+    def write_highlight(self, register: Register, plan: HighlightPlan) -> None:
+        write_highlight(register, plan)

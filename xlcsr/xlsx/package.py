@@ -3,6 +3,7 @@
     package = XlsxPackage.open(Path("顾客特殊要求清单.xlsx"))
     package.sheet("清单").set_value("B7", "长城汽车")
     package.put_sheet("校验结果", [["行", "问题"], [7, "缺少客户名称"]], links={"A2": "'清单'!B7"})
+    package.define_name("xlcsr_节假日", "设置!$R$4:$R$200")
     backup = package.save()        # temp file + rename; the old file goes to .xlcsr-backup/
 
 Parts keep their order in the zip and their bytes, unless an edit is about them: the edited
@@ -157,6 +158,27 @@ class XlsxPackage:
                 self.add_rel(self.workbook_part, "styles", self._styles_part)
                 self.set_override(self._styles_part, CT_STYLES)
         return self._styles
+
+    def define_name(self, name: str, reference: str) -> bool:
+        """(Re)define the workbook-scoped name `name` as `reference` (such as 设置!$R$4:$R$200).
+
+        Returns False when it already says exactly that (nothing changes).
+        """
+        names = self._workbook.find(self._main("definedNames"))
+        if names is None:
+            names = etree.Element(self._main("definedNames"))
+            before = [self._main(t) for t in ("sheets", "functionGroups", "externalReferences")]
+            last = [el for el in self._workbook if el.tag in before][-1]
+            last.addnext(names)
+        element = next((el for el in names.iterchildren(self._main("definedName"))
+                        if el.get("name", "").casefold() == name.casefold() and el.get("localSheetId") is None), None)
+        if element is not None and element.text == reference:
+            return False
+        if element is None:
+            element = etree.SubElement(names, self._main("definedName"), name=name)
+        element.text = reference
+        self.touch(self.workbook_part)
+        return True
 
     # -- owned sheets --
 

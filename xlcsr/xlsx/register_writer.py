@@ -2,6 +2,7 @@
 
     >>> write_assignment(register, plan)     # case numbers, due dates, statuses, high-water mark
     >>> write_marks(register, plan_marks(report, register))
+    >>> write_highlight(register, plan_highlight(register, records, today))  # colour rules, 逾期天数
 
 Only the cells named change; xlcsr's bookkeeping goes to the very hidden sheet `_xlcsr`.
 """
@@ -11,10 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from xlcsr.fields import FIELD_BY_KEY
+from xlcsr.highlight import STATE_KEY, HighlightPlan, rule_signature
 from xlcsr.marks import ERROR_FILL, RESULT_SHEET, MarkPlan
 from xlcsr.numbering import Assignment
 from xlcsr.records import Column, Register
 from xlcsr.state import STATE_SHEET, state_rows
+from xlcsr.xlsx.conditional import CfRule
 from xlcsr.xlsx.package import XlsxPackage
 from xlcsr.xlsx.sheet_patch import SheetPatch
 
@@ -49,6 +52,52 @@ def write_marks(register: Register, plan: MarkPlan) -> None:
     package.put_sheet(RESULT_SHEET, plan.rows, widths=RESULT_WIDTHS, links=plan.links)
     state["marks"] = {"sheet": register.sheet, "front": "file", "cells": marked, "notes": notes}
     _save(package, state)
+
+
+def write_highlight(register: Register, plan: HighlightPlan) -> None:
+    """Replace xlcsr's colour rules (the user's stay), refresh 逾期天数 and the legend, define the date lists."""
+    package = XlsxPackage.open(Path(register.path))
+    sheet = package.sheet(register.sheet)
+    state = dict(register.state)
+    previous = state.get(STATE_KEY) if isinstance(state.get(STATE_KEY), dict) else {}
+    for name, reference in plan.names.items():
+        package.define_name(name, reference)
+    sheet.remove_conditional(lambda formula: rule_signature(formula) in plan.remove)
+    sheet.add_conditional([CfRule(r.sqref, r.formula, r.fill, r.font, r.stop_if_true) for r in plan.rules])
+    column = plan.column.letter
+    if plan.new_column:
+        header = f"{column}{register.header_row}"
+        sheet.set_value(header, plan.column.header)
+        sheet.set_style(header, sheet.style_of(f"{register.columns['customer'].letter}{register.header_row}"))
+    for row, days in sorted(plan.values.items()):
+        sheet.set_value(f"{column}{row}", days)
+    entry = plan.state()
+    entry["front"] = "file"
+    entry["legend"]["styles"] = _write_legend(sheet, plan, dict(dict(previous.get("legend") or {}).get("styles") or {}))
+    state[STATE_KEY] = entry
+    _save(package, state)
+
+
+def _write_legend(sheet: SheetPatch, plan: HighlightPlan, before: dict[str, list[int]]) -> dict[str, list[int]]:
+    """Write the legend cells, give the stale ones back their look; returns cell → [original, legend] style."""
+    for ref in plan.stale_legend:
+        sheet.set_value(ref, None)
+        original, ours = (before.get(ref) or [None, None])[:2]
+        if original is not None and sheet.style_of(ref) == ours:
+            sheet.set_style(ref, original)
+    styles = sheet.package.styles
+    written = {}
+    for ref, (text, fill) in plan.legend.items():
+        current = sheet.style_of(ref)
+        original, ours = (before.get(ref) or [None, None])[:2]
+        if original is None or current != ours:
+            original = current
+        look = styles.with_fill(original, fill) if fill else styles.bold(original)
+        sheet.set_value(ref, text)
+        if look != current:
+            sheet.set_style(ref, look)
+        written[ref] = [original, look]
+    return written
 
 
 def _clear_marks(sheet: SheetPatch, previous: dict[str, object]) -> None:

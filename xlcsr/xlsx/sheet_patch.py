@@ -5,6 +5,7 @@
     sheet.set_value("A7", "=SUM(1)")             # text is always written as text, never a formula
     old, new = sheet.set_fill("H7", "FFFFC7CE")  # style ids before and after
     sheet.add_notes({"H7": "截止日期早于接收日期"})  # False when the sheet has notes of its own
+    sheet.add_conditional([CfRule("A4:N1003", "$L4<TODAY()", fill="FFFF9999")])  # priorities
     package.save()
 
 The sheet XML is never parsed as a whole: the `<row>` elements of touched rows are found by a
@@ -18,6 +19,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -27,6 +29,7 @@ from xml.sax.saxutils import escape, quoteattr
 from lxml import etree
 
 from xlcsr.errors import UnsafeEdit, WorkbookUnreadable
+from xlcsr.xlsx import conditional
 
 if TYPE_CHECKING:
     from xlcsr.xlsx.package import XlsxPackage
@@ -260,6 +263,26 @@ class SheetPatch:
 
     def has_formulas(self) -> bool:
         return re.search(rb"<(?:[\w.-]+:)?f[\s>/]", self._body) is not None
+
+    # -- conditional formatting (xlcsr.xlsx.conditional) --
+
+    def conditional_rules(self) -> list[conditional.FoundRule]:
+        """The sheet's expression rules (conditional formats), in document order."""
+        return conditional.expression_rules(self._tail_root(), self._ns)
+
+    def remove_conditional(self, match: Callable[[str], bool]) -> int:
+        """Remove the expression rules whose formula `match`es; returns how many."""
+        removed = conditional.remove_rules(self._tail_root(), self._ns, match)
+        if removed:
+            self._tail_dirty = self.changed = True
+        return removed
+
+    def add_conditional(self, rules: Sequence[conditional.CfRule]) -> list[int]:
+        """Add expression rules after the sheet's own (which keep their priorities); returns ours."""
+        priorities = conditional.add_rules(self._tail_root(), self._ns, rules, self.package.styles)
+        if priorities:
+            self._tail_dirty = self.changed = True
+        return priorities
 
     # -- bytes --
 
