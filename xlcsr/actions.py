@@ -134,10 +134,11 @@ class DemoOutcome:
     before: ValidationReport
     assigned: AssignResult
     after: ValidationReport
+    highlighted: HighlightResult
 
 
 def run_demo(directory: Path, *, today: date, lang: str = "zh") -> DemoOutcome:
-    """Build a realistic register in `directory`, then validate (with marks) and assign it."""
+    """Build a realistic register in `directory`, then validate, assign, mark and highlight it."""
     from xlcsr.demo import demo_rows
     from xlcsr.templates import make_register, make_review_form
 
@@ -150,4 +151,5 @@ def run_demo(directory: Path, *, today: date, lang: str = "zh") -> DemoOutcome:
     before = validate_workbook(book, today=today, lang=lang)
     assigned = assign_case_numbers(book, today=today)
     after = validate_workbook(book, today=today, mark=True, lang=lang)
-    return DemoOutcome(book, form, before, assigned, after)
+    highlighted = highlight_workbook(book, today=today, lang=lang)
+    return DemoOutcome(book, form, before, assigned, after, highlighted)

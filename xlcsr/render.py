@@ -120,5 +120,9 @@ def show_demo(outcome: actions.DemoOutcome, lang: str = "zh") -> None:
     console.print("3. 分配案件号：" if zh else "3. Assign case numbers:")
     show_assignment(outcome.assigned, lang)
     console.print(("4. 标记问题：" if zh else "4. Mark problems: ") + validation_summary(outcome.after, lang))
-    console.print(f"用 Excel 打开 {outcome.register}，查看红色单元格与「校验结果」工作表" if zh else
-                  f"Open {outcome.register} in Excel: bad cells are red, the 校验结果 sheet lists them")
+    console.print("5. 标记逾期：" if zh else "5. Highlight deadlines: ", end="")
+    show_highlight(outcome.highlighted, lang)
+    console.print(f"用 Excel 打开 {outcome.register}：问题单元格带批注，逾期、即将到期、已完成的行按颜色区分，"
+                  "「校验结果」工作表逐条链接到问题单元格" if zh else
+                  f"Open {outcome.register} in Excel: bad cells carry notes, overdue / due-soon / done rows are "
+                  "coloured, and the 校验结果 sheet links to every problem")

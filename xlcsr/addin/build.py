@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape
 from xlcsr.addin.sources import addin_sources
 from xlcsr.errors import AddinUnsupported
 from xlcsr.xlsx.safe_write import check_unlocked
+from xlcsr.xlsx.styles import MINIMAL_STYLES
 
 ADDIN_NAME = "xlcsr.xlam"
 CONFIG_SHEET = "_xlcsr.conf"
@@ -94,7 +95,7 @@ def addin_bytes(sources: Mapping[str, str]) -> bytes:
             ("rId3", VBA_PROJECT_REL, "vbaProject.bin"),
         ]),
         "xl/worksheets/sheet1.xml": _config_sheet(),
-        "xl/styles.xml": _STYLES,
+        "xl/styles.xml": MINIMAL_STYLES,
         "xl/vbaProject.bin": vba_project_bin(modules),
     }
     buffer = io.BytesIO()
@@ -160,17 +161,6 @@ _WORKBOOK = (
     '<calcPr calcId="191029"/></workbook>'
 )
 
-_STYLES = (
-    _DECL + f'<styleSheet xmlns="{_MAIN}">'
-    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
-    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-    '<fill><patternFill patternType="gray125"/></fill></fills>'
-    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
-    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-    "</styleSheet>"
-)
 
 _CORE = (
     _DECL + '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'

@@ -68,10 +68,10 @@ def remove_rules(tail: etree._Element, ns: str, match: Callable[[str], bool]) ->
     removed = 0
     for block, rule in list(_expression_rules(tail, ns)):
         if match(_formula(rule, ns)):
-            _remove_keeping_tail(rule)
+            remove_keeping_tail(rule)
             removed += 1
             if block.find(_tag(ns, "cfRule")) is None:
-                _remove_keeping_tail(block)
+                remove_keeping_tail(block)
     return removed
 
 
@@ -114,7 +114,8 @@ def _tag(ns: str, name: str) -> str:
     return f"{{{ns}}}{name}" if ns else name
 
 
-def _remove_keeping_tail(element: etree._Element) -> None:
+def remove_keeping_tail(element: etree._Element) -> None:
+    """Remove `element`, keeping the whitespace that followed it."""
     parent, tail = element.getparent(), element.tail
     previous = element.getprevious()
     if tail:

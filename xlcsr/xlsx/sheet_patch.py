@@ -29,6 +29,7 @@ from xml.sax.saxutils import escape, quoteattr
 from lxml import etree
 
 from xlcsr.errors import UnsafeEdit, WorkbookUnreadable
+from xlcsr.records import column_letter
 from xlcsr.xlsx import conditional
 
 if TYPE_CHECKING:
@@ -60,12 +61,8 @@ _PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False)
 
 
 def col_letter(col: int) -> str:
-    """3 → 'C', 28 → 'AB'."""
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+    """3 → 'C', 28 → 'AB' (1-based)."""
+    return column_letter(col - 1)
 
 
 def col_number(letters: str) -> int:
@@ -651,7 +648,7 @@ class SheetPatch:
     def _drop_notes(self, state: _Notes) -> None:
         legacy = self._legacy_drawing()
         if legacy is not None:
-            _remove_keeping_tail(legacy)
+            conditional.remove_keeping_tail(legacy)
             self._tail_dirty = True
         for rid, part in (state.comments, state.vml):
             self.package.remove_rel(self.part, rid)
@@ -691,17 +688,6 @@ def _set_style_attr(cell: etree._Element, xf_id: int) -> None:
         cell.set("s", str(xf_id))
     else:
         cell.attrib.pop("s", None)
-
-
-def _remove_keeping_tail(element: etree._Element) -> None:
-    parent, tail = element.getparent(), element.tail
-    previous = element.getprevious()
-    if tail:
-        if previous is not None:
-            previous.tail = (previous.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(element)
 
 
 def _table_header(table: etree._Element) -> tuple[int, int, int, int] | None:
