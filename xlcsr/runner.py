@@ -26,6 +26,7 @@ from xlcsr import actions
 from xlcsr.config import Config
 from xlcsr.errors import WorkbookLocked, XlcsrError
 from xlcsr.reminders import send_reminders
+from xlcsr.xlsx.file_book import FileBook
 from xlcsr.xlsx.safe_write import check_unlocked
 
 Clock = Callable[[], datetime]
@@ -89,22 +90,23 @@ def run_once(config: Config, *, today: date, clock: Clock) -> RunSummary:
 def run_register(path: Path, *, today: date) -> RegisterRun:
     """The file-writing steps for one register; a locked register is read but not written."""
     run = RegisterRun(path)
-    try:
-        register = actions.as_book(path).read()
-        run.rows = len(register.rows)
-    except XlcsrError as exc:
-        run.failures.append(str(exc))
-        return run
+    book = FileBook(path)
     try:
         check_unlocked(path)
     except WorkbookLocked as exc:
         run.warnings.append(f"已跳过标记逾期：{exc}")
+        try:
+            run.rows = len(book.read().rows)
+        except XlcsrError as unreadable:
+            run.failures.append(str(unreadable))
         return run
     try:
-        actions.highlight_workbook(path, today=today)
-        run.steps.append("highlight")
+        result = actions.highlight_workbook(book, today=today)
     except XlcsrError as exc:
-        run.failures.append(f"highlight: {exc}")
+        run.failures.append(str(exc))
+        return run
+    run.rows = result.report.rows
+    run.steps.append("highlight")
     return run
 
 

@@ -2,33 +2,48 @@
 
     >>> book = FileBook(Path("顾客特殊要求清单.xlsx"))
     >>> register = book.read()
+    >>> book.write_assignment(register, plan)
+
+The workbook's zip is opened once per command, on first need (formulas when reading, then the
+write), so a command reads the file twice at most: calamine for the values, the zip for the rest.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from xlcsr.highlight import HighlightPlan
+from xlcsr.layout import find_register
 from xlcsr.marks import MarkPlan
 from xlcsr.numbering import Assignment
 from xlcsr.records import Register
-from xlcsr.xlsx.reader import read_register
+from xlcsr.xlsx.package import XlsxPackage
+from xlcsr.xlsx.reader import FileSource
 from xlcsr.xlsx.register_writer import write_assignment, write_highlight, write_marks
 
 
-@dataclass(frozen=True)
 class FileBook:
-    path: Path
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._package: XlsxPackage | None = None
+
+    def __repr__(self) -> str:
+        return f"FileBook({str(self.path)!r})"
+
+    @property
+    def package(self) -> XlsxPackage:
+        if self._package is None:
+            self._package = XlsxPackage.open(self.path)
+        return self._package
 
     def read(self) -> Register:
-        return read_register(self.path)
+        return find_register(FileSource(self.path, lambda: self.package))
 
     def write_assignment(self, register: Register, plan: Assignment) -> None:
-        write_assignment(register, plan)
+        write_assignment(self.package, register, plan)
 
     def write_marks(self, register: Register, plan: MarkPlan) -> None:
-        write_marks(register, plan)
+        write_marks(self.package, register, plan)
 
     def write_highlight(self, register: Register, plan: HighlightPlan) -> None:
-        write_highlight(register, plan)
+        write_highlight(self.package, register, plan)

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import python_calamine
@@ -25,11 +26,12 @@ def read_register(path: str | Path, sheet: str | None = None) -> Register:
 
 
 class FileSource:
-    """A workbook file as a `SheetSource`."""
+    """A workbook file as a `SheetSource`; `package` gives its zip when formulas must be found."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, package: Callable[[], XlsxPackage] | None = None):
         self.path = path
         self.label = str(path)
+        self._package = package or (lambda: XlsxPackage.open(path))
         if not path.is_file():
             raise WorkbookUnreadable(f"找不到工作簿 {path} / workbook not found: {path}")
         try:
@@ -49,7 +51,7 @@ class FileSource:
 
     def formulas(self, sheet: str) -> set[str]:
         """References of the cells of `sheet` that hold a formula."""
-        patch = XlsxPackage.open(self.path).sheet(sheet)
+        patch = self._package().sheet(sheet)
         if not patch.has_formulas():
             return set()
         refs: set[str] = set()

@@ -1,15 +1,13 @@
 """Write what assign and validate --mark decided into the register file, through the patch writer.
 
-    >>> write_assignment(register, plan)     # case numbers, due dates, statuses, high-water mark
-    >>> write_marks(register, plan_marks(report, register))
-    >>> write_highlight(register, plan_highlight(register, records, today))  # colour rules, 逾期天数
+    >>> write_assignment(package, register, plan)     # case numbers, due dates, statuses, high-water mark
+    >>> write_marks(package, register, plan_marks(report, register))
+    >>> write_highlight(package, register, plan_highlight(register, records, today))
 
 Only the cells named change; xlcsr's bookkeeping goes to the very hidden sheet `_xlcsr`.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from xlcsr.fields import FIELD_BY_KEY
 from xlcsr.highlight import STATE_KEY, HighlightPlan, rule_signature
@@ -24,9 +22,8 @@ from xlcsr.xlsx.sheet_patch import SheetPatch
 RESULT_WIDTHS = {1: 6, 2: 9, 3: 14, 4: 20, 5: 60, 6: 30}
 
 
-def write_assignment(register: Register, plan: Assignment) -> None:
+def write_assignment(package: XlsxPackage, register: Register, plan: Assignment) -> None:
     """Put the planned values into their cells; add a missing column's header at the right end."""
-    package = XlsxPackage.open(Path(register.path))
     sheet = package.sheet(register.sheet)
     columns = dict(register.columns)
     for (row, key), value in sorted(plan.values.items()):
@@ -37,9 +34,8 @@ def write_assignment(register: Register, plan: Assignment) -> None:
     _save(package, state)
 
 
-def write_marks(register: Register, plan: MarkPlan) -> None:
+def write_marks(package: XlsxPackage, register: Register, plan: MarkPlan) -> None:
     """Clear xlcsr's earlier marks, fill and annotate the bad cells, rewrite the 校验结果 sheet."""
-    package = XlsxPackage.open(Path(register.path))
     sheet = package.sheet(register.sheet)
     state = dict(register.state)
     _clear_marks(sheet, dict(state.get("marks", {})))
@@ -54,9 +50,8 @@ def write_marks(register: Register, plan: MarkPlan) -> None:
     _save(package, state)
 
 
-def write_highlight(register: Register, plan: HighlightPlan) -> None:
+def write_highlight(package: XlsxPackage, register: Register, plan: HighlightPlan) -> None:
     """Replace xlcsr's colour rules (the user's stay), refresh 逾期天数 and the legend, define the date lists."""
-    package = XlsxPackage.open(Path(register.path))
     sheet = package.sheet(register.sheet)
     state = dict(register.state)
     previous = state.get(STATE_KEY) if isinstance(state.get(STATE_KEY), dict) else {}
