@@ -265,3 +265,16 @@ def test_marks_on_thousands_of_cells_are_remembered_and_cleared(tmp_path: Path) 
     package.save()
     assert actions.validate_workbook(book, today=TODAY, mark=True).valid
     assert fill_of(book, "E1503") is None and fill_of(book, "G4") is None
+
+
+@pytest.mark.parametrize("command", ["mark", "highlight"])
+def test_a_second_run_that_changes_nothing_writes_nothing(tmp_path: Path, command: str) -> None:
+    from xlcsr.xlsx.safe_write import backups_of
+
+    book = write_register(tmp_path / "r.xlsx", [GOOD_ROW, row(类别="安全"), row(截止日期=date(2026, 11, 10))])
+    run = {"mark": lambda: actions.validate_workbook(book, today=TODAY, mark=True),
+           "highlight": lambda: actions.highlight_workbook(book, today=TODAY)}[command]
+    run()
+    before, backups = book.read_bytes(), backups_of(book)
+    run()
+    assert book.read_bytes() == before and backups_of(book) == backups

@@ -209,6 +209,8 @@ class XlsxPackage:
             rows, self.styles, date1904=self.date1904, widths=widths or {}, links=links or {},
             bold_first_row=bold_first_row, freeze_first_row=freeze_first_row,
         )
+        if element is not None and self._holds(element, xml, state):
+            return
         if element is not None:
             part = self._clear_owned(element.get("name"))
         else:
@@ -217,6 +219,12 @@ class XlsxPackage:
         _set_state(element, state)
         self.touch(self.workbook_part)
         self._keep_visible_tab()
+
+    def _holds(self, element: etree._Element, xml: bytes, state: str | None) -> bool:
+        """True when the owned sheet already has exactly this content and visibility."""
+        part = self._sheet_rel(element.get("name", "")).part
+        wanted = None if state in (None, "visible") else state
+        return element.get("state") == wanted and self.exists(part) and self.read(part) == xml
 
     def remove_sheet(self, name: str) -> None:
         """Remove the xlcsr-owned worksheet `name`; sheet-scoped names and tab indexes follow."""
@@ -249,6 +257,13 @@ class XlsxPackage:
                     zf.writestr(*self._entry(name))
         return out.getvalue()
 
+    def _differs(self) -> bool:
+        """True when a part is new, gone or different: edits that put back what was there write nothing."""
+        if any(name in self._infos for name in self._removed):
+            return True
+        return any(name not in self._infos or not _same_part(name, data, self._zip.read(self._infos[name]))
+                   for name, data in self._data.items())
+
     def _flush(self) -> None:
         for patch in self._sheets.values():
             if patch.changed:
@@ -275,6 +290,9 @@ class XlsxPackage:
     def save(self, path: Path | None = None, *, keep: int = 10) -> Path | None:
         """Write atomically (with a backup) when something changed; returns the backup path."""
         if not self.changed:
+            return None
+        self._flush()
+        if not self._differs():
             return None
         target = Path(path) if path is not None else Path(self.source)
         return write_atomically(target, self.to_bytes(), keep=keep)
@@ -592,6 +610,16 @@ def _check_text_lengths(name: str, rows: Sequence[Sequence[Cell]]) -> None:
                     f"工作表「{name}」单元格 {cell_ref(r, c)} 的文本超过 Excel 上限 {MAX_TEXT} 字 / "
                     f"Sheet '{name}' cell {cell_ref(r, c)}: text longer than Excel's {MAX_TEXT} characters"
                 )
+
+
+def _same_part(name: str, new: bytes, old: bytes) -> bool:
+    """Equal bytes; for [Content_Types].xml, the same entries in any order (OPC gives order no meaning)."""
+    if new == old:
+        return True
+    if name != CONTENT_TYPES:
+        return False
+    entries = [sorted(etree.tostring(child, method="c14n") for child in etree.fromstring(data)) for data in (new, old)]
+    return entries[0] == entries[1]
 
 
 def _set_state(element: etree._Element, state: str | None) -> None:

@@ -61,9 +61,7 @@ def write_highlight(package: XlsxPackage, register: Register, plan: HighlightPla
     sheet.add_conditional([CfRule(r.sqref, r.formula, r.fill, r.font, r.stop_if_true) for r in plan.rules])
     column = plan.column.letter
     if plan.new_column:
-        header = f"{column}{register.header_row}"
-        sheet.set_value(header, plan.column.header)
-        sheet.set_style(header, sheet.style_of(f"{register.columns['customer'].letter}{register.header_row}"))
+        _write_header(sheet, register, column, plan.column.header)
     for row, days in sorted(plan.values.items()):
         sheet.set_value(f"{column}{row}", days)
     entry = plan.state()
@@ -117,11 +115,16 @@ def _clear_marks(sheet: SheetPatch, previous: dict[str, object]) -> None:
 def _add_column(sheet: SheetPatch, register: Register, columns: dict[str, Column], key: str) -> Column:
     used = [c.index for c in columns.values()] + [c.index for c in register.extra_columns]
     column = Column(key, FIELD_BY_KEY[key].header, max(used + [register.width - 1]) + 1)
-    sheet.set_value(f"{column.letter}{register.header_row}", column.header)
-    header_style = sheet.style_of(f"{columns['customer'].letter}{register.header_row}")
-    sheet.set_style(f"{column.letter}{register.header_row}", header_style)
+    _write_header(sheet, register, column.letter, column.header)
     columns[key] = column
     return column
+
+
+def _write_header(sheet: SheetPatch, register: Register, letter: str, text: str) -> None:
+    """A new header cell at the right end, styled like the register's other headers."""
+    sheet.set_value(f"{letter}{register.header_row}", text)
+    sheet.set_style(f"{letter}{register.header_row}",
+                    sheet.style_of(f"{register.columns['customer'].letter}{register.header_row}"))
 
 
 def _save(package: XlsxPackage, state: dict[str, object]) -> None:

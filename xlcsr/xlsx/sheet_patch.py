@@ -170,11 +170,13 @@ class SheetPatch:
         cell = self._cell(row, col, create=False)
         self._check_value_edit(ref, row, col, cell)
         if value is None:
-            if cell is not None:
+            if cell is not None and self._has_value(cell):
                 self._write(cell, None, None)
                 self._touch(row, col)
             return
         kind, text, style = self._encode(ref, value)
+        if cell is not None and self._holds(cell, kind, text) and style in (None, int(cell.get("s", "0"))):
+            return
         cell = self._cell(row, col, create=True)
         self._write(cell, kind, text)
         if style is not None:
@@ -479,6 +481,16 @@ class SheetPatch:
             style = self.package.styles.with_date_format(self.style_of(ref), with_time=with_time)
             return None, number_text(serial), style
         raise TypeError(f"cannot write {type(value).__name__} into a cell: {value!r}")
+
+    def _has_value(self, cell: etree._Element) -> bool:
+        return any(etree.QName(child).localname in ("f", "v", "is") for child in cell)
+
+    def _holds(self, cell: etree._Element, kind: str | None, text: str) -> bool:
+        """True when the cell already holds exactly this value (no edit needed)."""
+        if cell.find(self._tag("f")) is not None or cell.get("t", "n") != (kind or "n"):
+            return False
+        found = cell.find(f"{self._tag('is')}/{self._tag('t')}" if kind == "inlineStr" else self._tag("v"))
+        return found is not None and found.text == text
 
     def _write(self, cell: etree._Element, kind: str | None, text: str | None) -> None:
         for child in list(cell):
