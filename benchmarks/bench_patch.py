@@ -17,7 +17,7 @@ from pathlib import Path
 import openpyxl
 from big_register import COLUMNS, build
 
-from xlcsr.xlsx.package import XlsxPackage
+from xlcsr.ooxml.package import XlsxPackage
 
 
 def patch(path: Path, rows: int, edits: int) -> float:

@@ -18,7 +18,7 @@ from pathlib import Path
 import openpyxl
 from big_register import build
 
-from xlcsr import actions
+from xlcsr.app import commands as actions
 
 TODAY = date(2026, 11, 25)
 

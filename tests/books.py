@@ -30,8 +30,8 @@ def row(**changes: object) -> list[object]:
 def write_register(path: Path, rows: Sequence[Sequence[object]], *, headers: Sequence[str] = HEADERS,
                    title: bool = True, settings: bool = True, notes: Sequence[str] = ()) -> Path:
     """A register as a user would make it in Excel: merged title, header, data, signature line."""
-    from xlcsr.settings import DEFAULT_SETTINGS
-    from xlcsr.xlsx.settings_writer import write_settings_sheet
+    from xlcsr.domain.settings import DEFAULT_SETTINGS
+    from xlcsr.files.settings_writer import write_settings_sheet
 
     wb = openpyxl.Workbook()
     ws = wb.active

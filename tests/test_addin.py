@@ -19,12 +19,12 @@ from ms_ovba_compression.ms_ovba import MsOvba
 from oletools.olevba import VBA_Parser, decompress_stream
 from typer.testing import CliRunner
 
-from xlcsr.addin import build as build_module
-from xlcsr.addin import build_addin, install_addin, ribbon_xml
-from xlcsr.addin.cfb import compound_file
-from xlcsr.addin.install import addin_folder, user_config_path
-from xlcsr.addin.ovba_patch import UPSTREAM_COPYTOKEN_HELP, compressor, copytoken_help
-from xlcsr.addin.sources import (
+from xlcsr.excel.addin import build as build_module
+from xlcsr.excel.addin import build_addin, install_addin, ribbon_xml
+from xlcsr.excel.addin.cfb import compound_file
+from xlcsr.excel.addin.install import addin_folder, user_config_path
+from xlcsr.excel.addin.ovba_patch import UPSTREAM_COPYTOKEN_HELP, compressor, copytoken_help
+from xlcsr.excel.addin.sources import (
     DISPATCHER_BAS,
     MACROS_DIR,
     SOURCE_NAMES,
@@ -34,9 +34,9 @@ from xlcsr.addin.sources import (
     read_macros,
     xlwings_bas,
 )
-from xlcsr.addin.vba import class_stream_source
-from xlcsr.cli_addin import addin_app
-from xlcsr.errors import AddinUnsupported, XlcsrError
+from xlcsr.excel.addin.vba import class_stream_source
+from xlcsr.cli.addin import addin_app
+from xlcsr.domain.errors import AddinUnsupported, XlcsrError
 from xlcsr.excel.buttons import BUTTONS
 
 UI = "{http://schemas.microsoft.com/office/2009/07/customui}"
@@ -81,11 +81,11 @@ def test_committed_customui_tags_are_the_table_tags_and_vice_versa() -> None:
 
 
 def test_every_ribbon_tag_names_a_live_action() -> None:
-    live_actions = pytest.importorskip("xlcsr.excel.live_actions")
+    button_actions = pytest.importorskip("xlcsr.excel.button_actions")
     committed = (MACROS_DIR / "customUI.xml").read_text(encoding="utf-8")
     by_tag = {b.tag: b for b in BUTTONS}
     for element in ribbon_buttons(committed):
-        assert callable(getattr(live_actions, by_tag[element.get("tag")].action))
+        assert callable(getattr(button_actions, by_tag[element.get("tag")].action))
 
 
 def test_a_new_table_entry_is_a_new_group_and_button() -> None:
@@ -99,7 +99,7 @@ def test_a_new_table_entry_is_a_new_group_and_button() -> None:
 
 # --- committed macros/ are what the generators produce ---------------------------------------
 
-HOW_TO_REFRESH = 'refresh with: python -c "from xlcsr.addin import write_macros; write_macros()"'
+HOW_TO_REFRESH = 'refresh with: python -c "from xlcsr.excel.addin import write_macros; write_macros()"'
 
 
 def test_committed_customui_and_dispatcher_are_fresh() -> None:
@@ -346,7 +346,7 @@ def test_install_without_a_file_builds_one(tmp_path: Path, monkeypatch: pytest.M
         out.write_bytes(b"built")
         return out
 
-    monkeypatch.setattr("xlcsr.addin.install.build_addin", fake_build)
+    monkeypatch.setattr("xlcsr.excel.addin.install.build_addin", fake_build)
     monkeypatch.setenv("APPDATA", str(tmp_path / "Roaming"))
     installed = install_addin(platform="win32", home=tmp_path, interpreter=None)
     assert installed.read_bytes() == b"built" and not user_config_path("win32", tmp_path).exists()
@@ -359,14 +359,14 @@ runner = CliRunner()
 
 def test_cli_build_writes_the_addin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    monkeypatch.setattr("xlcsr.cli_addin.build_addin", lambda out: calls.append(out) or out)
+    monkeypatch.setattr("xlcsr.cli.addin.build_addin", lambda out: calls.append(out) or out)
     result = runner.invoke(addin_app, ["build", "--out", str(tmp_path / "dist" / "x.xlam")])
     assert result.exit_code == 0, result.output
     assert calls == [tmp_path / "dist" / "x.xlam"] and "x.xlam" in result.output
 
 
 def test_cli_install_on_linux_is_exit_two_with_one_message(small_xlam: Path, monkeypatch) -> None:
-    from xlcsr.cli import app
+    from xlcsr.cli.app import app
 
     monkeypatch.setattr("sys.platform", "linux")
     result = runner.invoke(app, ["addin", "install", "--xlam", str(small_xlam)])
@@ -388,11 +388,11 @@ def test_source_names_are_the_committed_files() -> None:
 
 def test_the_cli_imports_without_ms_ovba() -> None:
     """`xlcsr` must start on an install without the excel extra; only `addin build` needs ms-ovba."""
-    code = "import sys, xlcsr.cli_addin; sys.exit(any(m.startswith('ms_ovba') for m in sys.modules))"
+    code = "import sys, xlcsr.cli.addin; sys.exit(any(m.startswith('ms_ovba') for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
 
 
 def test_build_without_ms_ovba_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "xlcsr.addin.vba", None)
+    monkeypatch.setitem(sys.modules, "xlcsr.excel.addin.vba", None)
     with pytest.raises(AddinUnsupported, match=r"xlcsr\[excel\]"):
         build_module.addin_bytes(read_macros(MACROS_DIR))

@@ -9,7 +9,7 @@ import pytest
 from books import GOOD_ROW, calamine_rows, row, write_register
 from typer.testing import CliRunner
 
-from xlcsr.cli import app
+from xlcsr.cli.app import app
 
 runner = CliRunner()
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from xlcsr.config import Config, load_config
-from xlcsr.errors import BadConfig
+from xlcsr.app.config import Config, load_config
+from xlcsr.domain.errors import BadConfig
 
 FULL = """
 registers = ["清单A.xlsx", "sub/清单B.xlsx", "/abs/清单C.xlsx"]

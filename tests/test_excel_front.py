@@ -11,12 +11,12 @@ import pytest
 from books import GOOD_ROW, calamine_rows, row, write_register
 from fake_excel import FakeExcel
 
-from xlcsr import actions
-from xlcsr.excel import dispatch, live_actions
+from xlcsr.app import commands as actions
+from xlcsr.excel import dispatch, button_actions
 from xlcsr.excel.buttons import BUTTONS
 from xlcsr.excel.live_book import MARK_COLOR
-from xlcsr.marks import ERROR_FILL
-from xlcsr.templates import make_register
+from xlcsr.rules.marks import ERROR_FILL
+from xlcsr.files.new_books import make_register
 
 TODAY = date(2026, 11, 25)
 MIXED = [GOOD_ROW, row(客户名称="", 接收日期="明天"), row(类别="安全", 优先级="低"),
@@ -55,8 +55,8 @@ def file_marked(path: Path) -> set[tuple[int, int]]:
 
 
 def test_every_button_has_an_action_and_every_action_a_button() -> None:
-    actions_defined = {name for name in vars(live_actions) if not name.startswith("_") and callable(
-        getattr(live_actions, name)) and getattr(live_actions, name).__module__ == live_actions.__name__}
+    actions_defined = {name for name in vars(button_actions) if not name.startswith("_") and callable(
+        getattr(button_actions, name)) and getattr(button_actions, name).__module__ == button_actions.__name__}
     assert {b.action for b in BUTTONS} == actions_defined
 
 

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from xlcsr.calendar import WorkCalendar
-from xlcsr.numbering import CasePattern, plan_assignment
-from xlcsr.records import CsrRecord
-from xlcsr.settings import DEFAULT_SETTINGS, Holiday
+from xlcsr.domain.workdays import WorkCalendar
+from xlcsr.rules.numbering import CasePattern, plan_assignment
+from xlcsr.domain.records import CsrRecord
+from xlcsr.domain.settings import DEFAULT_SETTINGS, Holiday
 
 NO_HOLIDAYS = DEFAULT_SETTINGS.model_copy(update={"holidays": (), "workdays": ()})
 

@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from xlcsr.errors import SheetMissing, UnsafeEdit, WorkbookUnreadable
-from xlcsr.xlsx.package import XlsxPackage
-from xlcsr.xlsx.sheet_patch import excel_serial, split_ref
+from xlcsr.domain.errors import SheetMissing, UnsafeEdit, WorkbookUnreadable
+from xlcsr.ooxml.package import XlsxPackage
+from xlcsr.ooxml.sheet import excel_serial, split_ref
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
 
@@ -461,7 +461,7 @@ def test_styles_are_reused_across_runs(pw_rich_xlsx: Path):
 def test_style_book_appends_with_counts():
     from lxml import etree
 
-    from xlcsr.xlsx.styles import StyleBook
+    from xlcsr.ooxml.styles import StyleBook
 
     book = StyleBook(StyleBook().to_bytes())
     assert not book.changed

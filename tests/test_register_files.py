@@ -10,10 +10,10 @@ import openpyxl
 import pytest
 from books import GOOD_ROW, HEADERS, calamine_rows, openpyxl_values, parts, row, write_register, write_rich_register
 
-from xlcsr import actions
-from xlcsr.errors import HeaderNotFound, WorkbookLocked
-from xlcsr.xlsx.package import XlsxPackage
-from xlcsr.xlsx.reader import read_register
+from xlcsr.app import commands as actions
+from xlcsr.domain.errors import HeaderNotFound, WorkbookLocked
+from xlcsr.ooxml.package import XlsxPackage
+from xlcsr.files.reader import read_register
 
 TODAY = date(2026, 11, 25)
 HYPERLINK = '=HYPERLINK("http://x","y")'
@@ -269,7 +269,7 @@ def test_marks_on_thousands_of_cells_are_remembered_and_cleared(tmp_path: Path) 
 
 @pytest.mark.parametrize("command", ["mark", "highlight"])
 def test_a_second_run_that_changes_nothing_writes_nothing(tmp_path: Path, command: str) -> None:
-    from xlcsr.xlsx.safe_write import backups_of
+    from xlcsr.disk.atomic import backups_of
 
     book = write_register(tmp_path / "r.xlsx", [GOOD_ROW, row(类别="安全"), row(截止日期=date(2026, 11, 10))])
     run = {"mark": lambda: actions.validate_workbook(book, today=TODAY, mark=True),

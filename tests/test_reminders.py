@@ -19,14 +19,14 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from books import row, write_register
 from typer.testing import CliRunner
 
-from xlcsr.cli import exits_cleanly
-from xlcsr.cli_remind import remind_command
-from xlcsr.config import Config, SmtpConfig
-from xlcsr.records import CsrRecord
-from xlcsr.reminders import Outcome, ProblemCode, RegisterCases, build_digests, send_reminders
-from xlcsr.reminders.sent_log import SENT_LOG_NAME, SentLog
-from xlcsr.settings import DEFAULT_SETTINGS, Department, Person, Settings
-from xlcsr.xlsx.settings_writer import write_settings_sheet
+from xlcsr.cli.options import exits_cleanly
+from xlcsr.cli.remind import remind_command
+from xlcsr.app.config import Config, SmtpConfig
+from xlcsr.domain.records import CsrRecord
+from xlcsr.app.remind import Outcome, ProblemCode, RegisterCases, build_digests, send_reminders
+from xlcsr.mail.sent_log import SENT_LOG_NAME, SentLog
+from xlcsr.domain.settings import DEFAULT_SETTINGS, Department, Person, Settings
+from xlcsr.files.settings_writer import write_settings_sheet
 
 TODAY = date(2026, 11, 25)  # a Wednesday; no holidays in November
 CST = timezone(timedelta(hours=8))
@@ -455,7 +455,7 @@ def test_templates_can_be_overridden_from_a_folder_and_html_is_escaped(tmp_path:
 
 
 def test_a_broken_template_cannot_run(tmp_path: Path) -> None:
-    from xlcsr.errors import BadConfig
+    from xlcsr.domain.errors import BadConfig
 
     folder = tmp_path / "mail"
     folder.mkdir()

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from xlcsr.issues import TEMPLATES, Code, Issue
-from xlcsr.records import Column, Register, SourceRow
-from xlcsr.settings import DEFAULT_SETTINGS, Settings
-from xlcsr.validate import validate_register
+from xlcsr.domain.issues import TEMPLATES, Code, Issue
+from xlcsr.domain.records import Column, Register, SourceRow
+from xlcsr.domain.settings import DEFAULT_SETTINGS, Settings
+from xlcsr.rules.validate import validate_register
 
 KEYS = ("case_no", "customer", "requirement", "category", "source", "received", "priority", "due",
         "departments", "owner", "status", "contract_type", "closed")

@@ -12,16 +12,16 @@ import pytest
 import python_calamine
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-from xlcsr.errors import BadSettings
-from xlcsr.settings import DEFAULT_SETTINGS, Department, Holiday, Person, Priority, Settings
-from xlcsr.settings_sheet import (
+from xlcsr.domain.errors import BadSettings
+from xlcsr.domain.settings import DEFAULT_SETTINGS, Department, Holiday, Person, Priority, Settings
+from xlcsr.workbook.settings_sheet import (
     BLOCK_COLUMNS,
     LIST_NAMES,
     PARAMS,
     list_range,
     settings_from_rows,
 )
-from xlcsr.xlsx.settings_writer import write_settings_sheet
+from xlcsr.files.settings_writer import write_settings_sheet
 
 CUSTOM = Settings(
     categories=("产品", "包装", "其他"),

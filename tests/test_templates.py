@@ -12,11 +12,11 @@ import openpyxl
 import pytest
 import python_calamine
 
-from xlcsr.errors import WorkbookLocked, XlcsrError
-from xlcsr.fields import CONTRACT_TYPES, FIELDS, STATUSES
-from xlcsr.settings import DEFAULT_SETTINGS
-from xlcsr.settings_sheet import settings_from_rows
-from xlcsr.templates import (
+from xlcsr.domain.errors import WorkbookLocked, XlcsrError
+from xlcsr.domain.fields import CONTRACT_TYPES, FIELDS, STATUSES
+from xlcsr.domain.settings import DEFAULT_SETTINGS
+from xlcsr.workbook.settings_sheet import settings_from_rows
+from xlcsr.files.new_books import (
     APPROVALS,
     CHANGELOG_HEADERS,
     REGISTER_FILE,
@@ -260,7 +260,7 @@ def test_a_workbook_open_in_excel_is_not_written(tmp_path: Path) -> None:
 
 
 def test_module_command_refreshes_a_folder(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "xlcsr.templates", str(tmp_path)], cwd=REPO,
+    done = subprocess.run([sys.executable, "-m", "xlcsr.files.new_books", str(tmp_path)], cwd=REPO,
                           capture_output=True, text=True, check=True)
     assert REGISTER_FILE in done.stdout and (tmp_path / REVIEW_FILE).is_file()
 
@@ -269,7 +269,7 @@ def test_module_command_refreshes_a_folder(tmp_path: Path) -> None:
 def test_committed_workbooks_match_a_fresh_build(tmp_path: Path, name: str, sheet: str) -> None:
     committed = REPO / "workbooks" / name
     fresh = init_workbooks(tmp_path)[0 if name == REGISTER_FILE else 1]
-    assert committed.is_file(), "run: python -m xlcsr.templates workbooks/"
+    assert committed.is_file(), "run: python -m xlcsr.files.new_books workbooks/"
     old, new = (python_calamine.CalamineWorkbook.from_path(str(p)) for p in (committed, fresh))
     assert old.sheet_names == new.sheet_names
     for each in new.sheet_names:

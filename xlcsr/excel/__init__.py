@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from xlcsr.errors import XlcsrError
-from xlcsr.excel import live_actions
+from xlcsr.domain.errors import XlcsrError
+from xlcsr.excel import button_actions
 from xlcsr.excel.buttons import BUTTON_BY_TAG, BUTTONS
 
 TITLE = "顾客特殊要求"
@@ -32,7 +32,7 @@ def dispatch(tag: str, book: Any = None, today: date | None = None) -> str:
     else:
         book.app.status_bar = f"xlcsr：{button.label}…"
         try:
-            message = getattr(live_actions, button.action)(book, today=today or date.today())
+            message = getattr(button_actions, button.action)(book, today=today or date.today())
         except XlcsrError as exc:
             message = f"无法{button.label}：{exc}"
         finally:

@@ -3,8 +3,8 @@
     >>> [b.tag for b in BUTTONS]
     ['validate', 'assign', 'highlight', 'new_register']
 
-Adding a button is one entry here: the ribbon XML (`xlcsr.addin.ribbon`) and `dispatch` both read
-this table. `action` names a function in `xlcsr.excel.live_actions` taking the calling xlwings Book.
+Adding a button is one entry here: the ribbon XML (`xlcsr.excel.addin.ribbon`) and `dispatch` both read
+this table. `action` names a function in `xlcsr.excel.button_actions` taking the calling xlwings Book.
 """
 
 from __future__ import annotations

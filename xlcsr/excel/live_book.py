@@ -15,13 +15,13 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from xlcsr.fields import FIELD_BY_KEY
-from xlcsr.highlight import STATE_KEY, HighlightPlan, Rule, rule_signature, shift_rows
-from xlcsr.layout import find_register
-from xlcsr.marks import ERROR_FILL, RESULT_SHEET, MarkPlan
-from xlcsr.numbering import Assignment
-from xlcsr.records import Column, Register, column_letter
-from xlcsr.state import STATE_SHEET, state_rows
+from xlcsr.domain.fields import FIELD_BY_KEY
+from xlcsr.rules.highlight import STATE_KEY, HighlightPlan, Rule, rule_signature, shift_rows
+from xlcsr.workbook.locate import find_register
+from xlcsr.rules.marks import ERROR_FILL, RESULT_SHEET, MarkPlan
+from xlcsr.rules.numbering import Assignment
+from xlcsr.domain.records import Column, Register, column_letter
+from xlcsr.workbook.state import STATE_SHEET, state_rows
 
 MARK_COLOR = tuple(int(ERROR_FILL[i:i + 2], 16) for i in (2, 4, 6))  # (255, 199, 206)
 MAX_ADDRESS = 250  # Excel refuses range addresses longer than 255 characters

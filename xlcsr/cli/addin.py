@@ -1,0 +1,56 @@
+"""`xlcsr addin …`: build the Excel ribbon add-in and install it (wired in by `xlcsr.cli`).
+
+    $ xlcsr addin build --out dist/xlcsr.xlam
+    $ xlcsr addin install --xlam dist/xlcsr.xlam
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xlcsr.cli import render
+from xlcsr.excel.addin import build_addin, install_addin, user_config_path
+
+addin_app = typer.Typer(
+    name="addin",
+    help="Excel 功能区加载项（「顾客特殊要求」选项卡）/ The Excel ribbon add-in.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@addin_app.command()
+def build(
+    out: Annotated[Path, typer.Option("--out", help="输出文件或文件夹 / output file or folder")] = Path("xlcsr.xlam"),
+) -> None:
+    """生成 Excel 加载项 xlcsr.xlam（任何系统均可），含功能区按钮与 VBA / Build the Excel add-in on any OS.
+
+    Example: xlcsr addin build --out dist/xlcsr.xlam
+    """
+    path = build_addin(out)
+    render.console.print(f"已生成加载项 / add-in built: {path}")
+
+
+@addin_app.command()
+def install(
+    xlam: Annotated[Path | None, typer.Option(
+        "--xlam", help="要安装的 .xlam（默认现场生成）/ the add-in to install (default: build one now)")] = None,
+) -> None:
+    """把加载项复制到 Excel 加载项文件夹并登记本机 Python（Windows/Mac）/ Install the add-in for Excel.
+
+    Example: xlcsr addin install --xlam dist/xlcsr.xlam
+    """
+    config = user_config_path()
+    existed = config.exists()
+    path = install_addin(xlam)
+    render.console.print(f"已安装 / installed: {path}")
+    if not existed and config.exists():
+        render.console.print(f"Python 解释器已写入 / interpreter recorded in {config}: {sys.executable}")
+    else:
+        render.console.print(f"保留现有配置 / kept the existing config: {config}")
+    render.console.print("在 Excel 中：文件 → 选项 → 加载项 → 转到… → 勾选「xlcsr 顾客特殊要求」"
+                         " / In Excel: File → Options → Add-ins → Go… → tick 「xlcsr 顾客特殊要求」")

@@ -1,0 +1,118 @@
+"""The `xlcsr` command: each verb parses its arguments, calls one library function, renders, exits.
+
+Exit codes: 0 done and clean; 1 done but problems found; 2 could not run (nothing written).
+
+    $ xlcsr validate 顾客特殊要求清单.xlsx --json
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xlcsr.app import commands as actions
+
+from xlcsr.cli import render
+from xlcsr.cli.addin import addin_app
+from xlcsr.cli.options import Lang, Today, exits_cleanly, today_or_now
+from xlcsr.cli.remind import remind_command
+from xlcsr.cli.run import run_command
+
+app = typer.Typer(
+    name="xlcsr",
+    help="顾客特殊要求（CSR）清单的校验、编号与跟踪 / Customer special requirements kept in Excel.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+Book = Annotated[Path, typer.Argument(help="清单工作簿 .xlsx/.xlsm / the register workbook",
+                                      show_default=False)]
+
+
+@app.command()
+@exits_cleanly
+def validate(
+    book: Book,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出 / print JSON")] = False,
+    mark: Annotated[bool, typer.Option("--mark", help="在工作簿中标出问题单元格并写入「校验结果」表 / "
+                                       "mark bad cells and write the 校验结果 sheet")] = False,
+    today: Today = None,
+    lang: Lang = "zh",
+) -> None:
+    """校验清单：必填、日期、可选值、重复案件号、部门与负责人、公式 / Validate the register.
+
+    Example: xlcsr validate 顾客特殊要求清单.xlsx --mark
+    """
+    report = actions.validate_workbook(book, today=today_or_now(today), mark=mark, lang=lang)
+    if as_json:
+        typer.echo(json.dumps(report.to_json(lang), ensure_ascii=False, indent=2))
+    else:
+        render.show_validation(report, lang)
+        if mark:
+            render.console.print("已写入「校验结果」工作表并标出问题单元格" if lang != "en"
+                                 else "Marks and the 校验结果 sheet were written")
+    raise typer.Exit(0 if report.valid else 1)
+
+
+@app.command()
+@exits_cleanly
+def assign(book: Book, today: Today = None, lang: Lang = "zh") -> None:
+    """为有效行分配案件号，补齐截止日期与处理状态；有问题的行跳过 / Assign case numbers.
+
+    Example: xlcsr assign 顾客特殊要求清单.xlsx
+    """
+    result = actions.assign_case_numbers(book, today=today_or_now(today))
+    render.show_assignment(result, lang)
+    raise typer.Exit(1 if result.skipped else 0)
+
+
+@app.command()
+@exits_cleanly
+def highlight(book: Book, today: Today = None, lang: Lang = "zh") -> None:
+    """标记逾期：条件格式标出逾期、即将到期和已完成的案件，刷新「逾期天数」列 / Highlight overdue cases.
+
+    Example: xlcsr highlight 顾客特殊要求清单.xlsx
+    """
+    result = actions.highlight_workbook(book, today=today_or_now(today), lang=lang)
+    render.show_highlight(result, lang)
+    raise typer.Exit(1 if result.skipped else 0)
+
+
+@app.command()
+@exits_cleanly
+def init(directory: Annotated[Path, typer.Argument(help="目标文件夹 / target folder")],
+         lang: Lang = "zh") -> None:
+    """在文件夹中新建清单与评审记录表模板 / Create the register and review-form templates.
+
+    Example: xlcsr init ./CSR
+    """
+    written, kept = actions.init_workbooks(directory, lang=lang)
+    render.show_init(written, kept, lang)
+    raise typer.Exit(1 if kept else 0)
+
+
+@app.command()
+@exits_cleanly
+def demo(directory: Annotated[Path, typer.Argument(help="演示文件夹 / demo folder")] = Path("xlcsr-demo"),
+         today: Today = None, lang: Lang = "zh") -> None:
+    """生成演示清单（约40条要求，含几处故意的错误），再校验、编号 / Build and process a demo register.
+
+    Example: xlcsr demo ./demo
+    """
+    outcome = actions.run_demo(directory, today=today_or_now(today), lang=lang)
+    render.show_demo(outcome, lang)
+
+
+app.command("remind")(exits_cleanly(remind_command))
+app.command("run")(exits_cleanly(run_command))
+app.add_typer(addin_app, name="addin")
+for _command in addin_app.registered_commands:
+    _command.callback = exits_cleanly(_command.callback)
+
+
+def main() -> None:
+    app()

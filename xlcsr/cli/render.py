@@ -1,0 +1,128 @@
+"""Terminal output of the commands (rich): validation tables and one-line summaries, Chinese first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+from xlcsr.domain.issues import ValidationReport
+
+if TYPE_CHECKING:
+    from xlcsr.app import commands as actions
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+_WORDS = {
+    "zh": {"row": "行", "cell": "单元格", "field": "字段", "problem": "问题", "level": "级别",
+           "error": "错误", "warning": "提醒",
+           "summary": "「{sheet}」共 {rows} 行：{bad} 行有问题，{errors} 个错误，{warnings} 个提醒",
+           "clean": "「{sheet}」共 {rows} 行，未发现问题"},
+    "en": {"row": "Row", "cell": "Cell", "field": "Field", "problem": "Problem", "level": "Level",
+           "error": "error", "warning": "warning",
+           "summary": "{sheet}: {rows} rows, {bad} with problems, {errors} errors, {warnings} warnings",
+           "clean": "{sheet}: {rows} rows, no problems found"},
+}
+
+
+def words(lang: str) -> dict[str, str]:
+    return _WORDS["en" if lang == "en" else "zh"]
+
+
+def validation_table(report: ValidationReport, lang: str = "zh") -> Table:
+    """Issues grouped by row: the row number is shown once per group."""
+    w = words(lang)
+    table = Table(show_lines=False)
+    for name in ("row", "cell", "field", "level", "problem"):
+        table.add_column(w[name], overflow="fold")
+    last_row: int | None = -1
+    for issue in report.issues:
+        row_label = "" if issue.row == last_row else str(issue.row or "")
+        level = w["warning"] if issue in report.warnings else w["error"]
+        table.add_row(row_label, issue.cell or "", issue.label(lang), level, issue.text(lang))
+        last_row = issue.row
+    return table
+
+
+def validation_summary(report: ValidationReport, lang: str = "zh") -> str:
+    w = words(lang)
+    if not report.issues:
+        return w["clean"].format(sheet=report.sheet, rows=report.rows)
+    return w["summary"].format(sheet=report.sheet, rows=report.rows, bad=len(report.bad_rows),
+                               errors=len(report.errors), warnings=len(report.warnings))
+
+
+def show_validation(report: ValidationReport, lang: str = "zh") -> None:
+    if report.issues:
+        console.print(validation_table(report, lang))
+    console.print(validation_summary(report, lang))
+
+
+def show_assignment(result: actions.AssignResult, lang: str = "zh") -> None:
+    zh = lang != "en"
+    numbered = result.assignment.numbered
+    shown = numbered if len(numbered) <= 8 else [*numbered[:3], None, *numbered[-2:]]
+    for item in shown:
+        if item is None:
+            console.print("  …")
+            continue
+        row, number = item
+        console.print(f"  第 {row} 行 → {number}" if zh else f"  row {row} → {number}")
+    filled = sum(1 for (_, key) in result.assignment.values if key != "case_no")
+    if not result.written:
+        console.print("无需分配：所有有效行都已有案件号、截止日期和状态" if zh
+                      else "Nothing to assign: every valid row has a number, due date and status")
+    else:
+        console.print(f"已分配 {len(numbered)} 个案件号，补齐 {filled} 个截止日期/状态" if zh
+                      else f"Assigned {len(numbered)} case numbers, filled {filled} due dates/statuses")
+    if result.skipped:
+        rows = "、".join(map(str, result.skipped))
+        console.print(f"[yellow]跳过 {len(result.skipped)} 个有问题的行：{rows}（运行 validate 查看原因）[/]"
+                      if zh else f"[yellow]Skipped {len(result.skipped)} invalid rows: {rows} "
+                      "(run validate for the reasons)[/]")
+
+
+def show_highlight(result: actions.HighlightResult, lang: str = "zh") -> None:
+    from xlcsr.rules.highlight import counts_text
+
+    zh = lang != "en"
+    plan = result.plan
+    console.print(f"已更新「{plan.sheet}」的条件格式（{len(plan.rules)} 条规则）与「{plan.column.header}」列：" if zh
+                  else f"Updated {len(plan.rules)} colour rules and the '{plan.column.header}' column "
+                  f"of {plan.sheet}: ", end="")
+    console.print(counts_text(plan, lang))
+    if result.skipped:
+        rows = "、".join(map(str, result.skipped))
+        console.print(f"[yellow]跳过 {len(result.skipped)} 个有问题的行：{rows}（运行 validate 查看原因）[/]"
+                      if zh else f"[yellow]Skipped {len(result.skipped)} invalid rows: {rows} "
+                      "(run validate for the reasons)[/]")
+
+
+def show_init(written: list[Path], kept: list[Path], lang: str = "zh") -> None:
+    zh = lang != "en"
+    for path in written:
+        console.print(f"已创建 {path}" if zh else f"Created {path}")
+    for path in kept:
+        console.print(f"[yellow]已存在，未覆盖 {path}[/]" if zh else f"[yellow]Exists, kept {path}[/]")
+
+
+def show_demo(outcome: actions.DemoOutcome, lang: str = "zh") -> None:
+    zh = lang != "en"
+    console.rule("xlcsr 演示" if zh else "xlcsr demo")
+    console.print(f"1. 生成清单 {outcome.register}（{outcome.before.rows} 条要求）与评审记录表 "
+                  f"{outcome.review_form}" if zh else
+                  f"1. Built {outcome.register} ({outcome.before.rows} requirements) and {outcome.review_form}")
+    console.print("2. 校验：" if zh else "2. Validate:")
+    show_validation(outcome.before, lang)
+    console.print("3. 分配案件号：" if zh else "3. Assign case numbers:")
+    show_assignment(outcome.assigned, lang)
+    console.print(("4. 标记问题：" if zh else "4. Mark problems: ") + validation_summary(outcome.after, lang))
+    console.print("5. 标记逾期：" if zh else "5. Highlight deadlines: ", end="")
+    show_highlight(outcome.highlighted, lang)
+    console.print(f"用 Excel 打开 {outcome.register}：问题单元格带批注，逾期、即将到期、已完成的行按颜色区分，"
+                  "「校验结果」工作表逐条链接到问题单元格" if zh else
+                  f"Open {outcome.register} in Excel: bad cells carry notes, overdue / due-soon / done rows are "
+                  "coloured, and the 校验结果 sheet links to every problem")

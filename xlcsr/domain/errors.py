@@ -1,0 +1,42 @@
+"""Exceptions that mean "cannot run": the command line turns each into one message and exit 2.
+
+Bad data in a register is never an exception; it is an `Issue` (see `xlcsr.domain.issues`).
+"""
+
+from __future__ import annotations
+
+
+class XlcsrError(Exception):
+    """xlcsr cannot run; the message is for the user, Chinese first."""
+
+
+class WorkbookUnreadable(XlcsrError):
+    """The file is missing, not an .xlsx/.xlsm workbook, or corrupt."""
+
+
+class WorkbookLocked(XlcsrError):
+    """The workbook is open in Excel (a ~$ lock file stands beside it)."""
+
+
+class SheetMissing(XlcsrError):
+    """A sheet the command needs is not in the workbook."""
+
+
+class HeaderNotFound(XlcsrError):
+    """No header row with the register's columns was found."""
+
+
+class BadSettings(XlcsrError):
+    """The 设置 sheet holds a value xlcsr cannot use."""
+
+
+class UnsafeEdit(XlcsrError):
+    """A cell the command must change cannot be changed without harming the workbook."""
+
+
+class AddinUnsupported(XlcsrError):
+    """The Excel add-in cannot be built or installed here (no Excel on this OS, or xlwings or ms-ovba missing)."""
+
+
+class BadConfig(XlcsrError):
+    """The configuration (xlcsr.toml or an XLCSR_* environment variable) holds a value xlcsr cannot use."""

@@ -1,0 +1,149 @@
+"""Problems found in a register, as data: a fixed code, where it is, and a message per code.
+
+    >>> issue = Issue.make(Code.MISSING, row=5, column="B", field="customer", value="")
+    >>> issue.message
+    '客户名称不能为空'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from xlcsr.domain.fields import FIELD_BY_KEY
+
+
+class Code(StrEnum):
+    MISSING = "missing"
+    BAD_DATE = "bad_date"
+    BAD_CHOICE = "bad_choice"
+    DUPLICATE = "duplicate"
+    DATE_ORDER = "date_order"
+    CLOSED_WITHOUT_DATE = "closed_without_date"
+    UNKNOWN_DEPARTMENT = "unknown_department"
+    UNKNOWN_OWNER = "unknown_owner"
+    BAD_CASE_NO = "bad_case_no"
+    FORMULA = "formula"
+    # warnings: the run goes on, the user should know
+    DEFAULT_SETTINGS = "default_settings"
+    DUPLICATE_COLUMN = "duplicate_column"
+    FUTURE_DATE = "future_date"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+WARNING_CODES = frozenset({Code.DEFAULT_SETTINGS, Code.DUPLICATE_COLUMN, Code.FUTURE_DATE})
+
+# (Chinese, English) message templates; fields: header, value, extra
+TEMPLATES: dict[Code, tuple[str, str]] = {
+    Code.MISSING: ("{header}不能为空", "{header_en} is required"),
+    Code.BAD_DATE: ("{header}「{value}」不是有效日期（可用 2026-11-03、2026/11/3、2026年11月3日）",
+                    "{header_en} '{value}' is not a date (use 2026-11-03, 2026/11/3 or 2026年11月3日)"),
+    Code.BAD_CHOICE: ("{header}「{value}」不在可选值中：{extra}",
+                      "{header_en} '{value}' is not one of: {extra}"),
+    Code.DUPLICATE: ("案件号「{value}」重复，已用于第 {extra} 行",
+                     "case number '{value}' is also used in row {extra}"),
+    Code.DATE_ORDER: ("{header}「{value}」早于接收日期 {extra}",
+                      "{header_en} '{value}' is before the received date {extra}"),
+    Code.CLOSED_WITHOUT_DATE: ("状态为已完成，但完成日期为空", "status is Done but Closed is empty"),
+    Code.UNKNOWN_DEPARTMENT: ("责任部门「{value}」不在设置的部门中：{extra}",
+                              "department '{value}' is not a configured department: {extra}"),
+    Code.UNKNOWN_OWNER: ("负责人「{value}」不在设置的人员中", "owner '{value}' is not a person in the settings"),
+    Code.BAD_CASE_NO: ("案件号「{value}」不符合格式 {extra}",
+                       "case number '{value}' does not match the pattern {extra}"),
+    Code.FORMULA: ("{header}含公式或以 = + - @ 开头的文字「{value}」，应为普通文字",
+                   "{header_en} holds a formula or text starting with = + - @: '{value}'"),
+    Code.DEFAULT_SETTINGS: ("工作簿没有「设置」工作表，已使用默认设置",
+                            "the workbook has no 设置 sheet; default settings were used"),
+    Code.DUPLICATE_COLUMN: ("第 {extra} 列与前面的列同为「{header}」，已按未知列保留",
+                            "column {extra} repeats {header_en}; kept as an unknown column"),
+    Code.FUTURE_DATE: ("{header}「{value}」晚于今天 {extra}，请确认", "{header_en} '{value}' is after today {extra}"),
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    code: Code
+    row: int | None
+    column: str | None
+    field: str | None
+    value: str
+    message: str
+    message_en: str
+
+    @classmethod
+    def make(cls, code: Code, *, row: int | None = None, column: str | None = None,
+             field: str | None = None, value: object = "", extra: object = "") -> Issue:
+        known = FIELD_BY_KEY.get(field or "")
+        names = {"header": known.header if known else (field or ""),
+                 "header_en": known.english if known else (field or ""),
+                 "value": _short(value), "extra": extra}
+        zh, en = TEMPLATES[code]
+        return cls(code, row, column, field, _short(value), zh.format(**names), en.format(**names))
+
+    @property
+    def severity(self) -> Severity:
+        return Severity.WARNING if self.code in WARNING_CODES else Severity.ERROR
+
+    @property
+    def cell(self) -> str | None:
+        return f"{self.column}{self.row}" if self.column and self.row else None
+
+    def to_dict(self, lang: str = "zh") -> dict[str, object]:
+        return {"row": self.row, "column": self.column, "field": self.field, "code": str(self.code),
+                "value": self.value, "message": self.text(lang), "message_en": self.message_en}
+
+    def label(self, lang: str = "zh") -> str:
+        """The field's header as the user knows it."""
+        return _label(self.field, lang)
+
+    def text(self, lang: str = "zh") -> str:
+        return self.message_en if lang == "en" else self.message
+
+
+@dataclass
+class ValidationReport:
+    """What validate found: the row count and every issue; validity is derived."""
+
+    sheet: str
+    rows: int
+    issues: list[Issue]
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is Severity.WARNING]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    @property
+    def bad_rows(self) -> set[int]:
+        return {i.row for i in self.errors if i.row is not None}
+
+    def to_json(self, lang: str = "zh") -> dict[str, object]:
+        return {"rows": self.rows, "errors": [i.to_dict(lang) for i in self.errors],
+                "warnings": [i.to_dict(lang) for i in self.warnings]}
+
+    def to_rows(self, lang: str = "zh") -> list[list[object]]:
+        """One row per issue for the 校验结果 sheet and the terminal table."""
+        return [[i.row, i.cell or "", i.label(lang), str(i.code), i.text(lang), i.value] for i in self.issues]
+
+
+def _label(field: str | None, lang: str) -> str:
+    known = FIELD_BY_KEY.get(field or "")
+    if not known:
+        return field or ""
+    return known.english if lang == "en" else known.header
+
+
+def _short(value: object, limit: int = 40) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,116 @@
+"""Register settings (the 设置 sheet) as a typed model, with the defaults a new register gets.
+
+    >>> DEFAULT_SETTINGS.sla_days("高")
+    5
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from xlcsr.domain.fields import CATEGORIES, SOURCES
+
+
+class Department(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    name: str
+    head: str = ""
+    email: str = ""
+    manager_email: str = ""
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    name: str
+    department: str = ""
+    email: str = ""
+
+
+class Priority(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    name: str
+    english: str
+    sla_days: int = Field(ge=0)
+
+
+class Holiday(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    day: date
+    note: str = ""
+
+
+class Settings(BaseModel):
+    """Everything a register's 设置 sheet can say; `from_defaults` is True when it had none."""
+
+    model_config = ConfigDict(frozen=True)
+    categories: tuple[str, ...] = CATEGORIES
+    sources: tuple[str, ...] = SOURCES
+    departments: tuple[Department, ...] = ()
+    people: tuple[Person, ...] = ()
+    priorities: tuple[Priority, ...] = (
+        Priority(name="高", english="High", sla_days=5),
+        Priority(name="中", english="Medium", sla_days=10),
+        Priority(name="低", english="Low", sla_days=20),
+    )
+    default_priority: str = "中"
+    holidays: tuple[Holiday, ...] = ()
+    workdays: tuple[Holiday, ...] = ()  # 调休: weekend days that are working days
+    case_pattern: str = "CSR-{year}-{seq:04d}"
+    lead_days: int = Field(default=3, ge=0)
+    escalation_days: int = Field(default=5, ge=0)
+    review_days: int = Field(default=10, ge=0)
+    from_defaults: bool = False
+
+    def sla_days(self, priority: str) -> int:
+        for p in self.priorities:
+            if priority in (p.name, p.english) or priority.lower() == p.english.lower():
+                return p.sla_days
+        return self.sla_days(self.default_priority)
+
+    def priority_name(self, value: str) -> str | None:
+        """The configured Chinese name for a priority given in Chinese or English."""
+        for p in self.priorities:
+            if value == p.name or value.lower() == p.english.lower():
+                return p.name
+        return None
+
+    @property
+    def department_names(self) -> frozenset[str]:
+        return frozenset(d.name for d in self.departments)
+
+    @property
+    def person_names(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.people)
+
+
+_DEPARTMENTS = (
+    ("市场部", "王芳", "wang.fang"), ("技术部", "李强", "li.qiang"), ("品质部", "张伟", "zhang.wei"),
+    ("生产部", "刘洋", "liu.yang"), ("采购部", "陈静", "chen.jing"), ("财务部", "赵敏", "zhao.min"),
+    ("总经理", "周建国", "zhou.jianguo"),
+)
+_DOMAIN = "example.com"
+
+# 2026 statutory holidays and 调休 working days (国务院办公厅通知), a starting point users edit.
+_HOLIDAYS_2026 = (
+    ("2026-01-01", "元旦"), ("2026-01-02", "元旦"), ("2026-02-16", "春节"), ("2026-02-17", "春节"),
+    ("2026-02-18", "春节"), ("2026-02-19", "春节"), ("2026-02-20", "春节"), ("2026-02-23", "春节"),
+    ("2026-04-06", "清明节"), ("2026-05-01", "劳动节"), ("2026-05-04", "劳动节"),
+    ("2026-05-05", "劳动节"), ("2026-06-19", "端午节"), ("2026-09-25", "中秋节"),
+    ("2026-10-01", "国庆节"), ("2026-10-02", "国庆节"), ("2026-10-05", "国庆节"),
+    ("2026-10-06", "国庆节"), ("2026-10-07", "国庆节"),
+)
+_WORKDAYS_2026 = (("2026-01-04", "元旦调休"), ("2026-02-14", "春节调休"), ("2026-02-28", "春节调休"),
+                  ("2026-05-09", "劳动节调休"), ("2026-09-20", "国庆节调休"),
+                  ("2026-10-10", "国庆节调休"))
+
+DEFAULT_SETTINGS = Settings(
+    departments=tuple(
+        Department(name=d, head=head, email=f"{mail}@{_DOMAIN}", manager_email=f"zhou.jianguo@{_DOMAIN}")
+        for d, head, mail in _DEPARTMENTS
+    ),
+    people=tuple(Person(name=head, department=d, email=f"{mail}@{_DOMAIN}") for d, head, mail in _DEPARTMENTS),
+    holidays=tuple(Holiday(day=date.fromisoformat(d), note=n) for d, n in _HOLIDAYS_2026),
+    workdays=tuple(Holiday(day=date.fromisoformat(d), note=n) for d, n in _WORKDAYS_2026),
+)

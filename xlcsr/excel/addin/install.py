@@ -1,0 +1,99 @@
+"""Install the add-in into Excel's add-in folder (Windows, macOS) and point xlwings at this Python.
+
+    >>> from xlcsr.excel.addin.install import install_addin
+    >>> install_addin()  # doctest: +SKIP
+    WindowsPath('C:/Users/li/AppData/Roaming/Microsoft/AddIns/xlcsr.xlam')
+
+Excel then lists 「xlcsr 顾客特殊要求」 under File → Options → Add-ins → Excel Add-ins → Go…; tick it once.
+The interpreter goes to the add-in's user config file (`user_config_path`), which xlwings' VBA reads
+when the workbook and the add-in carry no `xlcsr.conf` sheet; an existing file is left untouched.
+Linux has no Excel: `install_addin` raises `AddinUnsupported` there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from xlcsr.excel.addin.build import ADDIN_NAME, build_addin
+from xlcsr.excel.addin.sources import PROJECT_NAME
+from xlcsr.domain.errors import AddinUnsupported, WorkbookLocked
+
+_MAC_OFFICE = Path("Library", "Group Containers", "UBF8T346G9.Office")
+_MAC_EXCEL_DATA = Path("Library", "Containers", "com.microsoft.Excel", "Data")
+
+
+def _system(platform: str | None) -> str:
+    platform = sys.platform if platform is None else platform
+    if platform.startswith("win"):
+        return "windows"
+    if platform == "darwin":
+        return "mac"
+    raise AddinUnsupported(
+        f"此系统（{platform}）上没有 Excel：请把 {ADDIN_NAME} 复制到装有 Excel 的 Windows 或 Mac 电脑，"
+        f"在那台电脑上运行 xlcsr addin install，或在 Excel 中通过「文件 → 选项 → 加载项 → 浏览」加载"
+        f" / Excel does not run on {platform}: copy {ADDIN_NAME} to a Windows or Mac PC with Excel and run"
+        f" `xlcsr addin install` there, or load it via File → Options → Add-ins → Browse"
+    )
+
+
+def addin_folder(platform: str | None = None, home: Path | None = None) -> Path:
+    """Excel's per-user add-in folder: %APPDATA%\\Microsoft\\AddIns, or Office's Add-Ins on macOS."""
+    home = Path.home() if home is None else Path(home)
+    if _system(platform) == "windows":
+        appdata = os.environ.get("APPDATA")
+        return (Path(appdata) if appdata else home / "AppData" / "Roaming") / "Microsoft" / "AddIns"
+    office = home / _MAC_OFFICE
+    if (office / "User Content.localized").is_dir():  # Finder shows both as "User Content/Add-Ins"
+        return office / "User Content.localized" / "Add-Ins.localized"
+    return office / "User Content" / "Add-Ins"
+
+
+def user_config_path(platform: str | None = None, home: Path | None = None) -> Path:
+    """Where xlwings' VBA (PROJECT_NAME "xlcsr") looks for the user's settings file."""
+    home = Path.home() if home is None else Path(home)
+    if _system(platform) == "windows":
+        return home / f".{PROJECT_NAME}" / f"{PROJECT_NAME}.conf"
+    return home / _MAC_EXCEL_DATA / f"{PROJECT_NAME}.conf"
+
+
+def write_user_config(interpreter: str, platform: str | None = None, home: Path | None = None) -> Path | None:
+    """Write `"INTERPRETER_WIN"/"INTERPRETER_MAC","<interpreter>"` unless a config file exists already."""
+    path = user_config_path(platform, home)
+    if path.exists():
+        return None
+    key = "INTERPRETER_WIN" if _system(platform) == "windows" else "INTERPRETER_MAC"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'"{key}","{interpreter}"\n', encoding="utf-8")
+    return path
+
+
+def install_addin(xlam: Path | None = None, *, platform: str | None = None, home: Path | None = None,
+                  interpreter: str | None = sys.executable) -> Path:
+    """Copy `xlam` (default: a freshly built add-in) into Excel's add-in folder; return the copy.
+
+    Also writes the user config naming `interpreter` (this Python, which has xlcsr and xlwings)
+    when there is none yet; pass `interpreter=None` to skip that.
+    """
+    folder = addin_folder(platform, home)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / ADDIN_NAME
+    with tempfile.TemporaryDirectory(prefix="xlcsr-addin-") as scratch:
+        source = Path(xlam) if xlam is not None else build_addin(Path(scratch) / ADDIN_NAME)
+        if not source.is_file():
+            raise AddinUnsupported(f"找不到加载项文件 {source} / add-in file not found: {source}")
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".xlcsr-", suffix=".xlam")
+        os.close(fd)
+        try:
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
+        except PermissionError:
+            Path(tmp).unlink(missing_ok=True)
+            raise WorkbookLocked(f"Excel 正在使用 {target}，请关闭 Excel 后重试"
+                                 f" / Excel holds {target} open; close Excel and retry") from None
+    if interpreter:
+        write_user_config(interpreter, platform, home)
+    return target

@@ -1,0 +1,113 @@
+"""What each ribbon button does to the open workbook: the same library functions as the commands.
+
+    >>> validate_book(xw.Book.caller(), today=date.today())
+    '校验完成：「清单」共 42 行：7 行有问题，10 个错误，0 个提醒 …'
+    >>> highlight_book(xw.Book.caller(), today=date.today())
+    '已标记：逾期 4 条，即将到期 2 条。颜色随数据自动更新 …'
+
+Each action returns the message the user sees.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from xlcsr.app import commands as actions
+
+from xlcsr.cli import render
+from xlcsr.app.config import load_config
+from xlcsr.excel.live_book import LiveBook
+from xlcsr.rules.highlight import counts_text
+from xlcsr.app.remind import RemindResult, send_reminders
+from xlcsr.files.new_books import make_register
+
+PREVIEW_LINES = 15
+
+
+def validate_book(book: Any, *, today: date) -> str:
+    """校验: validate and mark, like `xlcsr validate BOOK --mark`."""
+    report = actions.validate_workbook(LiveBook(book), today=today, mark=True)
+    summary = render.validation_summary(report)
+    if report.valid:
+        return f"校验完成：{summary}"
+    return f"校验完成：{summary}。问题单元格已标红并加批注，详见「校验结果」工作表。"
+
+
+def assign_book(book: Any, *, today: date) -> str:
+    """分配案件号: like `xlcsr assign BOOK`."""
+    result = actions.assign_case_numbers(LiveBook(book), today=today)
+    numbered = result.assignment.numbered
+    if not result.written:
+        message = "无需分配：所有有效行都已有案件号、截止日期和状态。"
+    elif numbered:
+        message = f"已分配 {len(numbered)} 个案件号（{numbered[0][1]} … {numbered[-1][1]}）。"
+    else:
+        message = "已补齐截止日期与处理状态。"
+    if result.skipped:
+        rows = "、".join(map(str, result.skipped[:20])) + ("…" if len(result.skipped) > 20 else "")
+        message += f"\n跳过 {len(result.skipped)} 个有问题的行：第 {rows} 行。请先点「校验」查看原因。"
+    return message
+
+
+def highlight_book(book: Any, *, today: date) -> str:
+    """标记逾期: like `xlcsr highlight BOOK`."""
+    result = actions.highlight_workbook(LiveBook(book), today=today)
+    plan = result.plan
+    message = (f"已标记：{counts_text(plan)}。颜色随数据自动更新（图例在表头右侧），"
+               f"「{plan.column.header}」列按 {today:%Y-%m-%d} 计算。")
+    if result.skipped:
+        rows = "、".join(map(str, result.skipped[:20])) + ("…" if len(result.skipped) > 20 else "")
+        message += f"\n{len(result.skipped)} 个有问题的行未计算逾期天数：第 {rows} 行。请先点「校验」查看原因。"
+    return message
+
+
+def remind_book(book: Any, *, today: date) -> str:
+    """发送提醒: preview who gets what, then send on confirmation, like `xlcsr remind BOOK`.
+
+    Settings come from `xlcsr.toml` beside the workbook (else the outbox folder there).
+    """
+    config = load_config(None, cwd=_folder_of(book))
+    live = LiveBook(book)
+    preview = send_reminders([live], today=today, config=config, clock=datetime.now, dry_run=True)
+    if not preview.would_send:
+        return f"今天没有需要发送的提醒。{preview.summary()}"
+    question = f"{_preview_text(preview)}\n\n现在发送这 {preview.would_send} 封提醒吗？"
+    if book.app.alert(question, title="发送提醒", buttons="ok_cancel") != "ok":
+        return "已取消：没有发送任何邮件。"
+    result = send_reminders([live], today=today, config=config, clock=datetime.now)
+    return result.summary()
+
+
+def _preview_text(preview: RemindResult) -> str:
+    lines = [f"{recipient.splitlines()[0]}：逾期 {overdue}，将到期 {soon}" + (f"（抄送 {cc}）" if cc else "")
+             for recipient, cc, overdue, soon, *_ in preview.to_rows()[:PREVIEW_LINES]]
+    if len(preview.to_rows()) > PREVIEW_LINES:
+        lines.append("…")
+    return "\n".join([preview.summary(), *lines])
+
+
+def new_register(book: Any, *, today: date) -> str:
+    """新建清单: a fresh register from the template, beside the open workbook, opened in Excel."""
+    folder = _folder_of(book)
+    target = _free_name(folder / f"顾客特殊要求清单-{today:%Y%m%d}.xlsx")
+    make_register(target)
+    book.app.books.open(str(target))
+    return f"已新建清单：{target}"
+
+
+def _folder_of(book: Any) -> Path:
+    path = Path(book.fullname)
+    if path.parent != Path(".") and path.parent.is_dir():
+        return path.parent
+    documents = Path.home() / "Documents"
+    return documents if documents.is_dir() else Path.home()
+
+
+def _free_name(path: Path) -> Path:
+    candidate, n = path, 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        n += 1
+    return candidate

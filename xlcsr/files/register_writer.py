@@ -1,0 +1,132 @@
+"""Write what assign and validate --mark decided into the register file, through the patch writer.
+
+    >>> write_assignment(package, register, plan)     # case numbers, due dates, statuses, high-water mark
+    >>> write_marks(package, register, plan_marks(report, register))
+    >>> write_highlight(package, register, plan_highlight(register, records, today))
+
+Only the cells named change; xlcsr's bookkeeping goes to the very hidden sheet `_xlcsr`.
+"""
+
+from __future__ import annotations
+
+from xlcsr.domain.fields import FIELD_BY_KEY
+from xlcsr.rules.highlight import STATE_KEY, HighlightPlan, rule_signature
+from xlcsr.rules.marks import ERROR_FILL, RESULT_SHEET, MarkPlan
+from xlcsr.rules.numbering import Assignment
+from xlcsr.domain.records import Column, Register
+from xlcsr.workbook.state import STATE_SHEET, state_rows
+from xlcsr.ooxml.conditional import CfRule
+from xlcsr.ooxml.package import XlsxPackage
+from xlcsr.ooxml.sheet import SheetPatch
+
+RESULT_WIDTHS = {1: 6, 2: 9, 3: 14, 4: 20, 5: 60, 6: 30}
+
+
+def write_assignment(package: XlsxPackage, register: Register, plan: Assignment) -> None:
+    """Put the planned values into their cells; add a missing column's header at the right end."""
+    sheet = package.sheet(register.sheet)
+    columns = dict(register.columns)
+    for (row, key), value in sorted(plan.values.items()):
+        column = columns.get(key) or _add_column(sheet, register, columns, key)
+        sheet.set_value(f"{column.letter}{row}", value)
+    state = dict(register.state)
+    state["high_water"] = {**dict(state.get("high_water", {})), **plan.high_water}
+    _save(package, state)
+
+
+def write_marks(package: XlsxPackage, register: Register, plan: MarkPlan) -> None:
+    """Clear xlcsr's earlier marks, fill and annotate the bad cells, rewrite the 校验结果 sheet."""
+    sheet = package.sheet(register.sheet)
+    state = dict(register.state)
+    _clear_marks(sheet, dict(state.get("marks", {})))
+    styles = package.styles
+    marked = {}
+    for ref in plan.cells:
+        original, mark = sheet.set_fill(ref, ERROR_FILL)
+        marked[ref] = [original, mark, styles.fill_rgb(original)]
+    notes = sheet.add_notes(plan.notes) if plan.notes else False
+    package.put_sheet(RESULT_SHEET, plan.rows, widths=RESULT_WIDTHS, links=plan.links)
+    state["marks"] = {"sheet": register.sheet, "front": "file", "cells": marked, "notes": notes}
+    _save(package, state)
+
+
+def write_highlight(package: XlsxPackage, register: Register, plan: HighlightPlan) -> None:
+    """Replace xlcsr's colour rules (the user's stay), refresh 逾期天数 and the legend, define the date lists."""
+    sheet = package.sheet(register.sheet)
+    state = dict(register.state)
+    previous = state.get(STATE_KEY) if isinstance(state.get(STATE_KEY), dict) else {}
+    for name, reference in plan.names.items():
+        package.define_name(name, reference)
+    sheet.remove_conditional(lambda formula: rule_signature(formula) in plan.remove)
+    sheet.add_conditional([CfRule(r.sqref, r.formula, r.fill, r.font, r.stop_if_true) for r in plan.rules])
+    column = plan.column.letter
+    if plan.new_column:
+        _write_header(sheet, register, column, plan.column.header)
+    for row, days in sorted(plan.values.items()):
+        sheet.set_value(f"{column}{row}", days)
+    entry = plan.state()
+    entry["front"] = "file"
+    entry["legend"]["styles"] = _write_legend(sheet, plan, dict(dict(previous.get("legend") or {}).get("styles") or {}))
+    state[STATE_KEY] = entry
+    _save(package, state)
+
+
+def _write_legend(sheet: SheetPatch, plan: HighlightPlan, before: dict[str, list[int]]) -> dict[str, list[int]]:
+    """Write the legend cells, give the stale ones back their look; returns cell → [original, legend] style."""
+    for ref in plan.stale_legend:
+        sheet.set_value(ref, None)
+        original, ours = (before.get(ref) or [None, None])[:2]
+        if original is not None and sheet.style_of(ref) == ours:
+            sheet.set_style(ref, original)
+    styles = sheet.package.styles
+    written = {}
+    for ref, (text, fill) in plan.legend.items():
+        current = sheet.style_of(ref)
+        original, ours = (before.get(ref) or [None, None])[:2]
+        if original is None or current != ours:
+            original = current
+        look = styles.with_fill(original, fill) if fill else styles.bold(original)
+        sheet.set_value(ref, text)
+        if look != current:
+            sheet.set_style(ref, look)
+        written[ref] = [original, look]
+    return written
+
+
+def _clear_marks(sheet: SheetPatch, previous: dict[str, object]) -> None:
+    """Give back each cell the look it had, unless the user restyled it since.
+
+    A cell marked in Excel (the ribbon) has no style ids recorded, only its former fill colour.
+    """
+    if previous.get("sheet") != sheet.name:
+        return
+    styles = sheet.package.styles
+    for ref, (original, marked, *colour) in dict(previous.get("cells", {})).items():
+        current = sheet.style_of(ref)
+        if marked is not None:
+            if current == marked:
+                sheet.set_style(ref, original)
+        elif styles.fill_rgb(current) == ERROR_FILL:
+            former = colour[0] if colour else None
+            sheet.set_style(ref, styles.with_fill(current, former) if former else styles.without_fill(current))
+    sheet.remove_notes()
+
+
+def _add_column(sheet: SheetPatch, register: Register, columns: dict[str, Column], key: str) -> Column:
+    used = [c.index for c in columns.values()] + [c.index for c in register.extra_columns]
+    column = Column(key, FIELD_BY_KEY[key].header, max(used + [register.width - 1]) + 1)
+    _write_header(sheet, register, column.letter, column.header)
+    columns[key] = column
+    return column
+
+
+def _write_header(sheet: SheetPatch, register: Register, letter: str, text: str) -> None:
+    """A new header cell at the right end, styled like the register's other headers."""
+    sheet.set_value(f"{letter}{register.header_row}", text)
+    sheet.set_style(f"{letter}{register.header_row}",
+                    sheet.style_of(f"{register.columns['customer'].letter}{register.header_row}"))
+
+
+def _save(package: XlsxPackage, state: dict[str, object]) -> None:
+    package.put_sheet(STATE_SHEET, state_rows(state), state="veryHidden", bold_first_row=False, freeze_first_row=False)
+    package.save()

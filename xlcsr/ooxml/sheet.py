@@ -1,0 +1,761 @@
+"""Patch cells of one existing worksheet in place, touching only the rows that change.
+
+    package = XlsxPackage.open(Path("顾客特殊要求清单.xlsx"))
+    sheet = package.sheet("清单")
+    sheet.set_value("A7", "=SUM(1)")             # text is always written as text, never a formula
+    old, new = sheet.set_fill("H7", "FFFFC7CE")  # style ids before and after
+    sheet.add_notes({"H7": "截止日期早于接收日期"})  # False when the sheet has notes of its own
+    sheet.add_conditional([CfRule("A4:N1003", "$L4<TODAY()", fill="FFFF9999")])  # priorities
+    package.save()
+
+The sheet XML is never parsed as a whole: the `<row>` elements of touched rows are found by a
+byte scan, parsed alone, changed and spliced back, so a 100,000-row sheet costs one scan.
+Value edits of formula cells, of covered cells of merged ranges, of table headers and of pivot
+tables are refused with UnsafeEdit before anything changes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import TYPE_CHECKING
+from xml.sax.saxutils import escape, quoteattr
+
+from lxml import etree
+
+from xlcsr.domain.errors import UnsafeEdit, WorkbookUnreadable
+from xlcsr.domain.records import column_letter
+from xlcsr.ooxml import conditional
+
+if TYPE_CHECKING:
+    from xlcsr.ooxml.package import XlsxPackage
+
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+NOTE_AUTHOR = "xlcsr"
+MAX_ROW, MAX_COL, MAX_TEXT = 1_048_576, 16_384, 32_767
+CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
+CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+
+Value = str | bool | int | float | Decimal | date | datetime | None
+
+_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_R_ATTR = re.compile(rb"""(?<![\w:.-])r\s*=\s*["']([0-9]+)["']""")
+_NS_DECL = re.compile(rb"""xmlns(?::[\w.-]+)?\s*=\s*(?:"[^"]*"|'[^']*')""")
+_AFTER_LEGACY = {
+    "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
+    "webPublishItems", "tableParts", "extLst",
+}
+_MERGE_REF = re.compile(rb"""<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref\s*=\s*["']([^"']+)""")
+_WRAP = b"xlcsr-wrap"
+_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False)
+
+
+# --- cell references and values -------------------------------------------------------------
+
+
+def col_letter(col: int) -> str:
+    """3 → 'C', 28 → 'AB' (1-based)."""
+    return column_letter(col - 1)
+
+
+def col_number(letters: str) -> int:
+    """'AB' → 28."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def split_ref(ref: str) -> tuple[int, int]:
+    """'$B$7' → (7, 2): 1-based row and column."""
+    m = _REF.fullmatch(ref.strip())
+    if not m:
+        raise ValueError(f"not a cell reference: {ref!r}")
+    row, col = int(m.group(2)), col_number(m.group(1))
+    if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
+        raise ValueError(f"cell reference out of range: {ref!r}")
+    return row, col
+
+
+def cell_ref(row: int, col: int) -> str:
+    return f"{col_letter(col)}{row}"
+
+
+def split_range(ref: str) -> tuple[int, int, int, int]:
+    """'B2:D9' → (2, 2, 9, 4); a single cell is a 1×1 range."""
+    first, _, last = ref.partition(":")
+    r1, c1 = split_ref(first)
+    r2, c2 = split_ref(last) if last else (r1, c1)
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
+
+
+def clean_text(text: str) -> str:
+    """`text` without the control characters XML cannot hold."""
+    return _ILLEGAL.sub("", text)
+
+
+def excel_serial(value: date | datetime, *, date1904: bool = False) -> int | float:
+    """The Excel serial number of a date or datetime (1900 or 1904 date system)."""
+    if isinstance(value, datetime):
+        day = value.date()
+        fraction = (value - datetime.combine(day, time(0), value.tzinfo)).total_seconds() / 86400
+    else:
+        day, fraction = value, 0.0
+    if date1904:
+        days = (day - date(1904, 1, 1)).days
+    elif day >= date(1900, 3, 1):
+        days = (day - date(1899, 12, 30)).days
+    else:
+        days = (day - date(1899, 12, 31)).days
+    if days < (0 if date1904 else 1):
+        raise ValueError(f"date before Excel's epoch: {value!r}")
+    return days + fraction if fraction else days
+
+
+def number_text(value: int | float | Decimal) -> str:
+    if isinstance(value, int):
+        return str(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"Excel cannot store {value!r}")
+    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+
+
+def text_needs_preserve(text: str) -> bool:
+    return text != text.strip() or "\n" in text or "\t" in text or "  " in text
+
+
+def inline_string_xml(text: str) -> str:
+    space = ' xml:space="preserve"' if text_needs_preserve(text) else ""
+    return f"<is><t{space}>{escape(text)}</t></is>"
+
+
+# --- the sheet -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Notes:
+    kind: str  # "none" | "ours" | "foreign"
+    comments: tuple[str, str] | None = None  # (rId, part)
+    vml: tuple[str, str] | None = None
+
+
+class SheetPatch:
+    """Edits of one worksheet part, applied to its bytes when the package is written."""
+
+    def __init__(self, package: XlsxPackage, name: str, part: str) -> None:
+        self.package = package
+        self.name = name
+        self.part = part
+        self.changed = False
+        self._load(package.read(part))
+
+    def __repr__(self) -> str:
+        state = "changed" if self.changed else "unchanged"
+        return f"<SheetPatch {self.name!r} ({self.part}), {state}>"
+
+    # -- public edits --
+
+    def set_value(self, ref: str, value: Value) -> None:
+        """Write `value` into `ref`; text stays text, dates get a date format, None clears."""
+        row, col = split_ref(ref)
+        ref = cell_ref(row, col)
+        cell = self._cell(row, col, create=False)
+        self._check_value_edit(ref, row, col, cell)
+        if value is None:
+            if cell is not None and self._has_value(cell):
+                self._write(cell, None, None)
+                self._touch(row, col)
+            return
+        kind, text, style = self._encode(ref, value)
+        if cell is not None and self._holds(cell, kind, text) and style in (None, int(cell.get("s", "0"))):
+            return
+        cell = self._cell(row, col, create=True)
+        self._write(cell, kind, text)
+        if style is not None:
+            _set_style_attr(cell, style)
+        self._touch(row, col)
+
+    def style_of(self, ref: str) -> int:
+        """The style (xf) id the cell shows: its own, else its row's or column's."""
+        row, col = split_ref(ref)
+        cell = self._cell(row, col, create=False)
+        if cell is not None:
+            return int(cell.get("s", "0"))
+        return self._default_style(row, col)
+
+    def set_style(self, ref: str, xf_id: int) -> None:
+        row, col = split_ref(ref)
+        _set_style_attr(self._cell(row, col, create=True), xf_id)
+        self._touch(row, col)
+
+    def set_fill(self, ref: str, argb: str) -> tuple[int, int]:
+        """Give `ref` a solid fill, keeping the rest of its format; returns (old, new) style ids."""
+        old = self.style_of(ref)
+        new = self.package.styles.with_fill(old, argb)
+        if new != old:
+            self.set_style(ref, new)
+        return old, new
+
+    def value_kind(self, ref: str) -> str:
+        """'empty', 'formula', or the cell type: 'n', 's', 'str', 'inlineStr', 'b', 'e', 'd'."""
+        row, col = split_ref(ref)
+        cell = self._cell(row, col, create=False)
+        if cell is None:
+            return "empty"
+        if cell.find(self._tag("f")) is not None:
+            return "formula"
+        if cell.find(self._tag("v")) is None and cell.find(self._tag("is")) is None:
+            return "empty"
+        return cell.get("t", "n")
+
+    # -- notes --
+
+    def add_notes(self, notes: dict[str, str], author: str = NOTE_AUTHOR) -> bool:
+        """Add Excel notes; False (nothing changed) when the sheet has comments or VML not ours.
+
+        Notes xlcsr added before stay, unless `notes` names the same cell. Ours are recognised by
+        an author starting with "xlcsr", so any other `author` is written as "xlcsr <author>".
+        """
+        state = self._notes()
+        if state.kind == "foreign":
+            return False
+        if not notes:
+            return True
+        merged = self._read_notes(state) if state.kind == "ours" else {}
+        merged.update({cell_ref(*split_ref(ref)): text for ref, text in notes.items()})
+        if state.kind == "ours":
+            self._drop_notes(state)
+        self._write_notes(merged, author if author.startswith(NOTE_AUTHOR) else f"{NOTE_AUTHOR} {author}")
+        return True
+
+    def remove_notes(self) -> bool:
+        """Remove the notes xlcsr added; False when there were none of ours."""
+        state = self._notes()
+        if state.kind != "ours":
+            return False
+        self._drop_notes(state)
+        return True
+
+    def notes_parts(self) -> tuple[str, ...]:
+        """The comments and VML parts of xlcsr's notes on this sheet, or () when there are none."""
+        state = self._notes()
+        if state.kind != "ours" or not state.comments or not state.vml:
+            return ()
+        return state.comments[1], state.vml[1]
+
+    def has_foreign_objects(self) -> bool:
+        """True when replacing this sheet would drop something xlcsr did not make."""
+        keep = {"printerSettings", "hyperlink"}
+        ours = set(self.notes_parts())
+        for rel in self.package.rels(self.part):
+            if rel.kind not in keep and rel.part not in ours:
+                return True
+        return self._notes().kind == "foreign"
+
+    def has_formulas(self) -> bool:
+        return re.search(rb"<(?:[\w.-]+:)?f[\s>/]", self._body) is not None
+
+    # -- conditional formatting (xlcsr.ooxml.conditional) --
+
+    def conditional_rules(self) -> list[conditional.FoundRule]:
+        """The sheet's expression rules (conditional formats), in document order."""
+        return conditional.expression_rules(self._tail_root(), self._ns)
+
+    def remove_conditional(self, match: Callable[[str], bool]) -> int:
+        """Remove the expression rules whose formula `match`es; returns how many."""
+        removed = conditional.remove_rules(self._tail_root(), self._ns, match)
+        if removed:
+            self._tail_dirty = self.changed = True
+        return removed
+
+    def add_conditional(self, rules: Sequence[conditional.CfRule]) -> list[int]:
+        """Add expression rules after the sheet's own (which keep their priorities); returns ours."""
+        priorities = conditional.add_rules(self._tail_root(), self._ns, rules, self.package.styles)
+        if priorities:
+            self._tail_dirty = self.changed = True
+        return priorities
+
+    # -- bytes --
+
+    def to_bytes(self) -> bytes:
+        """The sheet XML with every edit applied."""
+        if self._dirty_rows:
+            self._body = self._spliced_body()
+            self._index = None
+            self._rows.clear()
+            self._dirty_rows.clear()
+        if self._extent:
+            self._head = self._grown_dimension()
+            self._extent = None
+        if self._tail_tree is not None and self._tail_dirty:
+            self._tail = self._serialized_tail()
+            self._tail_tree = None
+            self._tail_dirty = False
+        return self._head + self._body + self._tail
+
+    # -- loading --
+
+    def _load(self, xml: bytes) -> None:
+        m = re.search(rb"<((?:[\w.-]+:)?)sheetData\b[^>]*?(/?)>", xml)
+        root = re.search(rb"<((?:[\w.-]+:)?)worksheet\b([^>]*)>", xml)
+        if not m or not root:
+            raise WorkbookUnreadable(
+                f"工作表「{self.name}」的 XML 不完整（缺少 sheetData） / "
+                f"Sheet '{self.name}' XML is incomplete (no sheetData)"
+            )
+        self._prefix = m.group(1)
+        self._nsdecl = b" ".join(_NS_DECL.findall(root.group(2)))
+        root_prefix = root.group(1)[:-1].decode()
+        self._ns = self._namespace_of(root_prefix)
+        close = b"</" + self._prefix + b"sheetData>"
+        if m.group(2):
+            self._head = xml[: m.start()] + b"<" + self._prefix + b"sheetData>"
+            self._body = b""
+            self._tail = close + xml[m.end() :]
+        else:
+            end = xml.find(close, m.end())
+            if end < 0:
+                raise WorkbookUnreadable(
+                    f"工作表「{self.name}」的 XML 不完整 / Sheet '{self.name}' XML is truncated"
+                )
+            self._head, self._body, self._tail = xml[: m.end()], xml[m.end() : end], xml[end:]
+        self._index: dict[int, tuple[int, int]] | None = None
+        self._row_numbers: list[int] = []
+        self._rows: dict[int, etree._Element] = {}
+        self._dirty_rows: set[int] = set()
+        self._extent: list[int] | None = None
+        self._tail_tree: etree._Element | None = None
+        self._tail_dirty = False
+        self._guards: dict[str, list[tuple[int, int, int, int]]] | None = None
+        self._col_styles: list[tuple[int, int, int]] | None = None
+
+    def _namespace_of(self, prefix: str) -> str:
+        name = b"xmlns:" + prefix.encode() if prefix else b"xmlns"
+        for decl in _NS_DECL.findall(self._nsdecl):
+            key, _, value = decl.partition(b"=")
+            if key.strip() == name:
+                return value.strip()[1:-1].decode()
+        return ""
+
+    def _tag(self, name: str) -> str:
+        return f"{{{self._ns}}}{name}" if self._ns else name
+
+    # -- rows and cells --
+
+    def _row_index(self) -> dict[int, tuple[int, int]]:
+        """Row number → (start, end of start tag) of every `<row>` in the body."""
+        if self._index is None:
+            pattern = re.compile(b"<" + re.escape(self._prefix) + rb"row[\s/>]")
+            body, index, last = self._body, {}, 0
+            for m in pattern.finditer(body):
+                tag_end = body.index(b">", m.start()) + 1
+                r = _R_ATTR.search(body, m.start(), tag_end)
+                last = int(r.group(1)) if r else last + 1
+                index[last] = (m.start(), tag_end)
+            self._index = index
+            self._row_numbers = sorted(index)
+        return self._index
+
+    def _row_span(self, row: int) -> tuple[int, int]:
+        start, tag_end = self._row_index()[row]
+        if self._body[tag_end - 2 : tag_end] == b"/>":
+            return start, tag_end
+        close = b"</" + self._prefix + b"row>"
+        end = self._body.find(close, tag_end)
+        if end < 0:
+            raise WorkbookUnreadable(
+                f"工作表「{self.name}」第 {row} 行不完整 / Sheet '{self.name}' row {row} is truncated"
+            )
+        return start, end + len(close)
+
+    def _row(self, row: int, *, create: bool) -> etree._Element | None:
+        if row in self._rows:
+            return self._rows[row]
+        if row in self._row_index():
+            start, end = self._row_span(row)
+            element = self._parse_fragment(self._body[start:end])[0]
+            element.set("r", str(row))
+            self._number_cells(element, row)
+        elif create:
+            wrapper = self._parse_fragment(b"")
+            element = etree.SubElement(wrapper, self._tag("row"), r=str(row))
+        else:
+            return None
+        self._rows[row] = element
+        return element
+
+    def _parse_fragment(self, fragment: bytes) -> etree._Element:
+        return etree.fromstring(b"<" + _WRAP + b" " + self._nsdecl + b">" + fragment + b"</" + _WRAP + b">", _PARSER)
+
+    def _number_cells(self, row_el: etree._Element, row: int) -> None:
+        col = 0
+        for cell in row_el.iterchildren(self._tag("c")):
+            ref = cell.get("r")
+            col = split_ref(ref)[1] if ref else col + 1
+            if not ref:
+                cell.set("r", cell_ref(row, col))
+
+    def _cell(self, row: int, col: int, *, create: bool) -> etree._Element | None:
+        row_el = self._row(row, create=create)
+        if row_el is None:
+            return None
+        before = None
+        for cell in row_el.iterchildren(self._tag("c")):
+            c = split_ref(cell.get("r"))[1]
+            if c == col:
+                return cell
+            if c > col:
+                before = cell
+                break
+        if not create:
+            return None
+        cell = etree.Element(self._tag("c"), r=cell_ref(row, col))
+        style = self._default_style(row, col)
+        if style:
+            cell.set("s", str(style))
+        if before is None:
+            before = row_el.find(self._tag("extLst"))
+        if before is None:
+            row_el.append(cell)
+        else:
+            before.addprevious(cell)
+        return cell
+
+    def _default_style(self, row: int, col: int) -> int:
+        row_el = self._row(row, create=False)
+        if row_el is not None and row_el.get("customFormat") in ("1", "true"):
+            return int(row_el.get("s", "0"))
+        for first, last, style in self._column_styles():
+            if first <= col <= last:
+                return style
+        return 0
+
+    def _column_styles(self) -> list[tuple[int, int, int]]:
+        if self._col_styles is None:
+            found = []
+            for m in re.finditer(rb"<(?:[\w.-]+:)?col\b([^>]*)>", self._head):
+                attrs = dict(re.findall(rb'([\w:]+)\s*=\s*["\']([^"\']*)["\']', m.group(1)))
+                if b"style" in attrs:
+                    found.append((int(attrs.get(b"min", 0)), int(attrs.get(b"max", 0)), int(attrs[b"style"])))
+            self._col_styles = found
+        return self._col_styles
+
+    def _touch(self, row: int, col: int) -> None:
+        row_el = self._rows[row]
+        row_el.attrib.pop("spans", None)
+        self._dirty_rows.add(row)
+        self.changed = True
+        if self._extent is None:
+            self._extent = [row, col, row, col]
+        else:
+            e = self._extent
+            self._extent = [min(e[0], row), min(e[1], col), max(e[2], row), max(e[3], col)]
+
+    # -- values --
+
+    def _encode(self, ref: str, value: Value) -> tuple[str | None, str, int | None]:
+        """(cell type, text, style id or None to keep) for a value."""
+        if isinstance(value, str):
+            text = clean_text(value)
+            if len(text) > MAX_TEXT:
+                raise UnsafeEdit(
+                    f"工作表「{self.name}」单元格 {ref} 的文本超过 Excel 上限 {MAX_TEXT} 字 / "
+                    f"Sheet '{self.name}' cell {ref}: text longer than Excel's {MAX_TEXT} characters"
+                )
+            return "inlineStr", text, None
+        if isinstance(value, bool):
+            return "b", "1" if value else "0", None
+        if isinstance(value, int | float | Decimal):
+            return None, number_text(value), None
+        if isinstance(value, date):
+            serial = excel_serial(value, date1904=self.package.date1904)
+            with_time = isinstance(value, datetime) and value.time() != time(0)
+            style = self.package.styles.with_date_format(self.style_of(ref), with_time=with_time)
+            return None, number_text(serial), style
+        raise TypeError(f"cannot write {type(value).__name__} into a cell: {value!r}")
+
+    def _has_value(self, cell: etree._Element) -> bool:
+        return any(etree.QName(child).localname in ("f", "v", "is") for child in cell)
+
+    def _holds(self, cell: etree._Element, kind: str | None, text: str) -> bool:
+        """True when the cell already holds exactly this value (no edit needed)."""
+        if cell.find(self._tag("f")) is not None or cell.get("t", "n") != (kind or "n"):
+            return False
+        found = cell.find(f"{self._tag('is')}/{self._tag('t')}" if kind == "inlineStr" else self._tag("v"))
+        return found is not None and found.text == text
+
+    def _write(self, cell: etree._Element, kind: str | None, text: str | None) -> None:
+        for child in list(cell):
+            if etree.QName(child).localname in ("f", "v", "is"):
+                cell.remove(child)
+        for attr in ("t", "cm", "vm"):
+            cell.attrib.pop(attr, None)
+        if text is None:
+            return
+        if kind == "inlineStr":
+            holder = etree.Element(self._tag("is"))
+            t = etree.SubElement(holder, self._tag("t"))
+            t.text = text
+            if text_needs_preserve(text):
+                t.set(XML_SPACE, "preserve")
+        else:
+            holder = etree.Element(self._tag("v"))
+            holder.text = text
+        if kind:
+            cell.set("t", kind)
+        ext = cell.find(self._tag("extLst"))
+        if ext is None:
+            cell.append(holder)
+        else:
+            ext.addprevious(holder)
+
+    # -- refusals --
+
+    def _check_value_edit(self, ref: str, row: int, col: int, cell: etree._Element | None) -> None:
+        where = f"工作表「{self.name}」单元格 {ref}"
+        there = f"sheet '{self.name}' cell {ref}"
+        if cell is not None and cell.find(self._tag("f")) is not None:
+            raise UnsafeEdit(
+                f"{where} 含有公式，xlcsr 不会覆盖公式 / {there} holds a formula; xlcsr does not overwrite formulas"
+            )
+        guards = self._guard_ranges()
+        if _inside(guards["array"], row, col):
+            raise UnsafeEdit(f"{where} 属于数组公式区域 / {there} is part of an array formula")
+        for r1, c1, r2, c2 in guards["merged"]:
+            if r1 <= row <= r2 and c1 <= col <= c2 and (row, col) != (r1, c1):
+                anchor = cell_ref(r1, c1)
+                raise UnsafeEdit(
+                    f"{where} 在合并单元格中，只能写入左上角 {anchor} / "
+                    f"{there} is covered by a merged range; only its top-left cell {anchor} holds a value"
+                )
+        if _inside(guards["header"], row, col):
+            raise UnsafeEdit(f"{where} 是 Excel 表格的标题行 / {there} is a header of an Excel table")
+        if _inside(guards["pivot"], row, col):
+            raise UnsafeEdit(f"{where} 属于数据透视表 / {there} is part of a pivot table")
+
+    def _guard_ranges(self) -> dict[str, list[tuple[int, int, int, int]]]:
+        if self._guards is None:
+            self._guards = {
+                "merged": [split_range(r.decode()) for r in _MERGE_REF.findall(self._tail)],
+                "array": self._array_ranges(),
+                "header": [],
+                "pivot": [],
+            }
+            for rel in self.package.rels(self.part):
+                if rel.kind == "table" and self.package.exists(rel.part):
+                    header = _table_header(self.package.xml(rel.part))
+                    if header:
+                        self._guards["header"].append(header)
+                elif rel.kind == "pivotTable" and self.package.exists(rel.part):
+                    location = self.package.xml(rel.part).find("{*}location")
+                    if location is not None and location.get("ref"):
+                        self._guards["pivot"].append(split_range(location.get("ref")))
+        return self._guards
+
+    def _array_ranges(self) -> list[tuple[int, int, int, int]]:
+        found = []
+        for word in (b'"array"', b"'array'", b'"dataTable"', b"'dataTable'"):
+            pos = self._body.find(word)
+            while pos >= 0:
+                start = self._body.rfind(b"<", 0, pos)
+                end = self._body.find(b">", pos)
+                ref = re.search(rb"""\bref\s*=\s*["']([^"']+)""", self._body[start:end])
+                if ref and re.match(rb"<(?:[\w.-]+:)?f\b", self._body[start:end]):
+                    found.append(split_range(ref.group(1).decode()))
+                pos = self._body.find(word, pos + 1)
+        return found
+
+    # -- splicing --
+
+    def _serialize_row(self, row_el: etree._Element) -> bytes:
+        out = etree.tostring(row_el.getparent(), encoding="UTF-8", xml_declaration=False)
+        return out[out.index(b">") + 1 : out.rindex(b"<")]
+
+    def _spliced_body(self) -> bytes:
+        index, body = self._row_index(), self._body
+        chunks, pos = [], 0
+        for row in sorted(self._dirty_rows):
+            fragment = self._serialize_row(self._rows[row])
+            if row in index:
+                start, end = self._row_span(row)
+            else:
+                later = bisect.bisect_right(self._row_numbers, row)
+                start = end = index[self._row_numbers[later]][0] if later < len(self._row_numbers) else len(body)
+            chunks += [body[pos:start], fragment]
+            pos = end
+        chunks.append(body[pos:])
+        return b"".join(chunks)
+
+    def _grown_dimension(self) -> bytes:
+        m = re.search(rb"""(<(?:[\w.-]+:)?dimension\b[^>]*?\bref\s*=\s*["'])([^"']*)(["'])""", self._head)
+        if not m:
+            return self._head
+        r1, c1, r2, c2 = self._extent
+        try:
+            o1, oc1, o2, oc2 = split_range(m.group(2).decode())
+            r1, c1, r2, c2 = min(r1, o1), min(c1, oc1), max(r2, o2), max(c2, oc2)
+        except ValueError:
+            pass
+        ref = cell_ref(r1, c1) if (r1, c1) == (r2, c2) else f"{cell_ref(r1, c1)}:{cell_ref(r2, c2)}"
+        return self._head[: m.start(2)] + ref.encode() + self._head[m.end(2) :]
+
+    # -- the part after sheetData (mergeCells … legacyDrawing … extLst) --
+
+    def _tail_parts(self) -> tuple[bytes, bytes, bytes]:
+        close = b"</" + self._prefix + b"sheetData>"
+        end = self._tail.rindex(b"</")
+        return close, self._tail[len(close) : end], self._tail[end:]
+
+    def _tail_root(self) -> etree._Element:
+        if self._tail_tree is None:
+            self._tail_tree = self._parse_fragment(self._tail_parts()[1])
+        return self._tail_tree
+
+    def _serialized_tail(self) -> bytes:
+        close, _, end = self._tail_parts()
+        out = etree.tostring(self._tail_root(), encoding="UTF-8", xml_declaration=False)
+        inner = b"" if out.endswith(b"/>") and out.count(b">") == 1 else out[out.index(b">") + 1 : out.rindex(b"<")]
+        return close + inner + end
+
+    def _legacy_drawing(self) -> etree._Element | None:
+        return self._tail_root().find(self._tag("legacyDrawing"))
+
+    # -- notes internals --
+
+    def _notes(self) -> _Notes:
+        rels = self.package.rels(self.part)
+        comments = [r for r in rels if r.kind == "comments"]
+        legacy = self._legacy_drawing()
+        if not comments and legacy is None:
+            return _Notes("none")
+        if legacy is None or len(comments) != 1 or any(r.kind.startswith("threadedComment") for r in rels):
+            return _Notes("foreign")
+        vml = next((r for r in rels if r.id == legacy.get(f"{{{REL_NS}}}id")), None)
+        comment = comments[0]
+        if vml is None or not self.package.exists(vml.part) or not self.package.exists(comment.part):
+            return _Notes("foreign")
+        authors = [a.text or "" for a in self.package.xml(comment.part).iter("{*}author")]
+        if not authors or not all(a.startswith(NOTE_AUTHOR) for a in authors):
+            return _Notes("foreign")
+        if not _only_note_shapes(self.package.read(vml.part)):
+            return _Notes("foreign")
+        return _Notes("ours", (comment.id, comment.part), (vml.id, vml.part))
+
+    def _read_notes(self, state: _Notes) -> dict[str, str]:
+        root = self.package.xml(state.comments[1])
+        notes = {}
+        for comment in root.iter("{*}comment"):
+            text = comment.find("{*}text")
+            notes[comment.get("ref")] = "".join(t.text or "" for t in text.iter("{*}t")) if text is not None else ""
+        return notes
+
+    def _drop_notes(self, state: _Notes) -> None:
+        legacy = self._legacy_drawing()
+        if legacy is not None:
+            conditional.remove_keeping_tail(legacy)
+            self._tail_dirty = True
+        for rid, part in (state.comments, state.vml):
+            self.package.remove_rel(self.part, rid)
+            self.package.delete(part)
+        self.changed = True
+
+    def _write_notes(self, notes: dict[str, str], author: str) -> None:
+        pkg = self.package
+        comments_part = pkg.free_part_name(pkg.workbook_dir + "/comments{}.xml")
+        vml_part = pkg.free_part_name(pkg.workbook_dir + "/drawings/vmlDrawing{}.vml")
+        cells = sorted((split_ref(ref), text) for ref, text in notes.items())
+        pkg.write(comments_part, _comments_xml(cells, author))
+        pkg.write(vml_part, _vml_xml(cells, pkg.free_vml_block()))
+        pkg.set_override(comments_part, CT_COMMENTS)
+        pkg.ensure_default("vml", CT_VML)
+        pkg.add_rel(self.part, "comments", comments_part)
+        vml_rid = pkg.add_rel(self.part, "vmlDrawing", vml_part)
+        nsmap = {"r": REL_NS} if b"xmlns:r=" not in self._nsdecl else None
+        legacy = etree.Element(self._tag("legacyDrawing"), nsmap=nsmap)
+        legacy.set(f"{{{REL_NS}}}id", vml_rid)
+        tail = self._tail_root()
+        anchor = next((c for c in tail if isinstance(c.tag, str) and etree.QName(c).localname in _AFTER_LEGACY), None)
+        if anchor is None:
+            tail.append(legacy)
+        else:
+            anchor.addprevious(legacy)
+        self._tail_dirty = True
+        self.changed = True
+
+
+def _inside(ranges: list[tuple[int, int, int, int]], row: int, col: int) -> bool:
+    return any(r1 <= row <= r2 and c1 <= col <= c2 for r1, c1, r2, c2 in ranges)
+
+
+def _set_style_attr(cell: etree._Element, xf_id: int) -> None:
+    if xf_id:
+        cell.set("s", str(xf_id))
+    else:
+        cell.attrib.pop("s", None)
+
+
+def _table_header(table: etree._Element) -> tuple[int, int, int, int] | None:
+    ref, count = table.get("ref"), int(table.get("headerRowCount", "1"))
+    if not ref or count == 0:
+        return None
+    r1, c1, _, c2 = split_range(ref)
+    return r1, c1, r1 + count - 1, c2
+
+
+def _only_note_shapes(vml: bytes) -> bool:
+    shapes = len(re.findall(rb"<(?:\w+:)?shape[\s>]", vml))
+    kinds = re.findall(rb"""ObjectType\s*=\s*["'](\w+)["']""", vml)
+    return shapes == len(kinds) and all(k == b"Note" for k in kinds)
+
+
+def _comments_xml(cells: list[tuple[tuple[int, int], str]], author: str) -> bytes:
+    items = "".join(
+        f'<comment ref="{cell_ref(r, c)}" authorId="0"><text><r><rPr><sz val="9"/>'
+        f'<color indexed="81"/><rFont val="宋体"/><charset val="134"/></rPr>'
+        f'<t xml:space="preserve">{escape(clean_text(text))}</t></r></text></comment>'
+        for (r, c), text in cells
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<authors><author>{escape(author)}</author></authors><commentList>{items}</commentList></comments>"
+    ).encode()
+
+
+def _vml_xml(cells: list[tuple[tuple[int, int], str]], block: int) -> bytes:
+    blocks = range(block, block + len(cells) // 1024 + 1)
+    shapes = "".join(_vml_shape(block * 1024 + 1 + i, r - 1, c - 1, i + 1) for i, ((r, c), _) in enumerate(cells))
+    return (
+        '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+        'xmlns:x="urn:schemas-microsoft-com:office:excel">'
+        '<o:shapelayout v:ext="edit">'
+        f'<o:idmap v:ext="edit" data={quoteattr(",".join(map(str, blocks)))}/></o:shapelayout>'
+        '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
+        '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
+        f"{shapes}</xml>"
+    ).encode()
+
+
+def _vml_shape(shape_id: int, row: int, col: int, z: int) -> str:
+    top = max(row - 1, 0)
+    anchor = f"{col + 1}, 15, {top}, {10 if row else 2}, {col + 3}, 15, {top + 4}, 4"
+    style = (
+        f"position:absolute;margin-left:{(col + 1) * 48 + 11.25}pt;margin-top:{top * 15 + 7.5}pt;"
+        f"width:96pt;height:55.5pt;z-index:{z};visibility:hidden"
+    )
+    return (
+        f'<v:shape id="_x0000_s{shape_id}" type="#_x0000_t202" style="{style}" fillcolor="#ffffe1" o:insetmode="auto">'
+        '<v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
+        '<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
+        '<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
+        f"<x:Anchor>{anchor}</x:Anchor><x:AutoFill>False</x:AutoFill>"
+        f"<x:Row>{row}</x:Row><x:Column>{col}</x:Column></x:ClientData></v:shape>"
+    )

@@ -1,0 +1,152 @@
+"""Find the register in a workbook's cell values: the sheet, its header row, its data and note rows.
+
+Works over any `SheetSource` — a file read by calamine or the workbook open in Excel — so both
+fronts find the same register the same way.
+
+    >>> register = find_register(source)
+    >>> register.header_row, register.columns["customer"].letter
+    (3, 'B')
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Protocol
+
+from xlcsr.domain.errors import HeaderNotFound, SheetMissing
+from xlcsr.domain.fields import FIELDS, field_for_header
+from xlcsr.domain.records import Column, Register, SourceRow, cell_text
+from xlcsr.domain.settings import DEFAULT_SETTINGS, Settings
+from xlcsr.workbook.settings_sheet import date_list_refs, settings_from_rows
+from xlcsr.workbook.state import STATE_SHEET, state_from_rows
+
+REGISTER_SHEET = "清单"
+SETTINGS_SHEET = "设置"
+OWN_SHEETS = (SETTINGS_SHEET, STATE_SHEET, "校验结果", "变更记录", "统计报表")
+HEADER_SCAN_ROWS = 30
+MIN_HEADER_FIELDS = 3
+_NOTE = re.compile(r"^\s*(编制|审核|批准|制表|核准|审批|会签)\s*[:：]")
+_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
+
+
+class SheetSource(Protocol):
+    """A workbook's sheets as values from A1, and where its formulas are."""
+
+    label: str
+
+    def sheet_names(self) -> list[str]: ...
+
+    def values(self, sheet: str) -> list[list[object]]: ...
+
+    def formulas(self, sheet: str) -> set[str]: ...
+
+
+def find_register(source: SheetSource, sheet: str | None = None) -> Register:
+    """The register: sheet 清单 (or `sheet`), else the first sheet with a register header."""
+    names = source.sheet_names()
+    candidates = _candidates(names, sheet)
+    for name in candidates:  # noqa: B007 - the sheet found is used below
+        rows = source.values(name)
+        found = find_header(rows)
+        if found:
+            break
+    else:
+        raise HeaderNotFound(_no_header_message(source.label, candidates))
+    header_row, columns, extra = found
+    _require_columns(name, header_row, columns)
+    settings_rows = source.values(SETTINGS_SHEET) if SETTINGS_SHEET in names else None
+    settings = settings_from_rows(settings_rows) if settings_rows is not None else _defaults()
+    data, notes = _data_rows(rows, header_row, columns)
+    _attach_formulas(source.formulas(name), data, columns)
+    return Register(path=source.label, sheet=name, header_row=header_row + 1, columns=columns,
+                    extra_columns=extra, rows=data, settings=settings,
+                    state=state_from_rows(source.values(STATE_SHEET)) if STATE_SHEET in names else {},
+                    note_rows=notes, width=max((len(r) for r in rows), default=0),
+                    settings_refs=date_list_refs(settings_rows) if settings_rows is not None else {})
+
+
+def find_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[str, Column], list[Column]] | None:
+    """The first row among the top rows naming at least three register fields, with its columns."""
+    for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        columns: dict[str, Column] = {}
+        extra: list[Column] = []
+        for col, value in enumerate(row):
+            text = cell_text(value)
+            if not text:
+                continue
+            field = field_for_header(text)
+            if field and field.key not in columns:
+                columns[field.key] = Column(field.key, text, col)
+            else:
+                extra.append(Column(field.key if field else None, text, col))
+        if len(columns) >= MIN_HEADER_FIELDS and ({"customer", "requirement"} & columns.keys()):
+            return index, columns, extra
+    return None
+
+
+def _candidates(names: list[str], wanted: str | None) -> list[str]:
+    if wanted:
+        if wanted not in names:
+            raise SheetMissing(f"工作簿中没有工作表「{wanted}」/ no sheet named {wanted}")
+        return [wanted]
+    if REGISTER_SHEET in names:
+        return [REGISTER_SHEET]
+    return [n for n in names if n not in OWN_SHEETS]
+
+
+def _defaults() -> Settings:
+    return DEFAULT_SETTINGS.model_copy(update={"from_defaults": True})
+
+
+def _data_rows(rows: list[list[object]], header: int,
+               columns: dict[str, Column]) -> tuple[list[SourceRow], list[int]]:
+    data: list[SourceRow] = []
+    notes: list[int] = []
+    for index in range(header + 1, len(rows)):
+        row = rows[index]
+        values = {key: row[col.index] for key, col in columns.items() if col.index < len(row)}
+        source = SourceRow(number=index + 1, values=values)
+        if not any(source.texts.values()):
+            continue
+        if not source.texts.get("received") and any(_NOTE.match(cell_text(v)) for v in row):
+            notes.append(index + 1)
+            continue
+        data.append(source)
+    return data, notes
+
+
+def _attach_formulas(refs: set[str], rows: list[SourceRow], columns: dict[str, Column]) -> None:
+    """Mark which fields of which rows hold formulas (the values alone do not tell)."""
+    if not refs:
+        return
+    key_of = {col.letter: key for key, col in columns.items()}
+    by_row: dict[int, set[str]] = {}
+    for ref in refs:
+        match = _CELL_REF.fullmatch(ref.replace("$", ""))
+        if match and match[1] in key_of:
+            by_row.setdefault(int(match[2]), set()).add(key_of[match[1]])
+    for row in rows:
+        if row.number in by_row:
+            row.formulas = frozenset(by_row[row.number])
+
+
+def _require_columns(sheet: str, header_row: int, columns: dict[str, Column]) -> None:
+    missing = [f for f in FIELDS if f.required and f.key not in columns]
+    if missing:
+        names = "、".join(f"「{f.header}」" for f in missing)
+        raise HeaderNotFound(
+            f"「{sheet}」第 {header_row + 1} 行的表头缺少必填列 {names}（可用名称："
+            + "；".join("/".join(f.names) for f in missing)
+            + f"）/ the header in row {header_row + 1} of {sheet} lacks "
+            + ", ".join(f.english for f in missing))
+
+
+def _no_header_message(label: str, sheets: list[str]) -> str:
+    wanted = "；".join(f"{f.header}（{'/'.join(f.aliases + (f.english,))}）"
+                       for f in FIELDS if f.required)
+    shown = "、".join(f"「{s}」" for s in sheets) or "（无工作表）"
+    return (f"在 {label} 的 {shown} 前 {HEADER_SCAN_ROWS} 行中找不到表头：表头行需含至少 "
+            f"{MIN_HEADER_FIELDS} 个已知列名，包括 {wanted} / no header row found in the first "
+            f"{HEADER_SCAN_ROWS} rows: it needs at least {MIN_HEADER_FIELDS} known column names "
+            "such as Customer, Requirement, Received")

@@ -1,1 +1,0 @@
-"""Lossless reading and patch-writing of .xlsx/.xlsm workbooks."""
