@@ -19,6 +19,8 @@ from ms_ovba_compression.ms_ovba import MsOvba
 from oletools.olevba import VBA_Parser, decompress_stream
 from typer.testing import CliRunner
 
+from xlcsr.cli.addin import addin_app
+from xlcsr.domain.errors import AddinUnsupported, XlcsrError
 from xlcsr.excel.addin import build as build_module
 from xlcsr.excel.addin import build_addin, install_addin, ribbon_xml
 from xlcsr.excel.addin.cfb import compound_file
@@ -35,8 +37,6 @@ from xlcsr.excel.addin.sources import (
     xlwings_bas,
 )
 from xlcsr.excel.addin.vba import class_stream_source
-from xlcsr.cli.addin import addin_app
-from xlcsr.domain.errors import AddinUnsupported, XlcsrError
 from xlcsr.excel.buttons import BUTTONS
 
 UI = "{http://schemas.microsoft.com/office/2009/07/customui}"

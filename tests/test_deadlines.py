@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from xlcsr.rules.deadlines import case_timing
 from xlcsr.domain.records import CsrRecord
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Holiday
+from xlcsr.rules.deadlines import case_timing
 
 SETTINGS = DEFAULT_SETTINGS.model_copy(update={"holidays": (), "workdays": ()})
 

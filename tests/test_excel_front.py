@@ -12,11 +12,11 @@ from books import GOOD_ROW, calamine_rows, row, write_register
 from fake_excel import FakeExcel
 
 from xlcsr.app import commands as actions
-from xlcsr.excel import dispatch, button_actions
+from xlcsr.excel import button_actions, dispatch
 from xlcsr.excel.buttons import BUTTONS
 from xlcsr.excel.live_book import MARK_COLOR
-from xlcsr.rules.marks import ERROR_FILL
 from xlcsr.files.new_books import make_register
+from xlcsr.rules.marks import ERROR_FILL
 
 TODAY = date(2026, 11, 25)
 MIXED = [GOOD_ROW, row(客户名称="", 接收日期="明天"), row(类别="安全", 优先级="低"),

@@ -21,10 +21,10 @@ from xlcsr.app import commands as actions
 from xlcsr.cli.app import app
 from xlcsr.excel import dispatch
 from xlcsr.excel.live_book import LiveBook
-from xlcsr.rules.highlight import LOOKS, plan_highlight, rule_signature
-from xlcsr.workbook.settings_sheet import date_list_refs
-from xlcsr.rules.validate import validate_register
 from xlcsr.files.reader import read_register
+from xlcsr.rules.highlight import LOOKS, plan_highlight, rule_signature
+from xlcsr.rules.validate import validate_register
+from xlcsr.workbook.settings_sheet import date_list_refs
 
 TODAY = date(2026, 11, 25)  # a Wednesday
 ROWS = [

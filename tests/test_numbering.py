@@ -6,10 +6,11 @@ from datetime import date
 
 import pytest
 
-from xlcsr.domain.workdays import WorkCalendar
-from xlcsr.rules.numbering import CasePattern, plan_assignment
+from xlcsr.domain.case_pattern import CasePattern
 from xlcsr.domain.records import CsrRecord
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Holiday
+from xlcsr.domain.workdays import WorkCalendar
+from xlcsr.rules.numbering import plan_assignment
 
 NO_HOLIDAYS = DEFAULT_SETTINGS.model_copy(update={"holidays": (), "workdays": ()})
 

@@ -12,8 +12,8 @@ from books import GOOD_ROW, HEADERS, calamine_rows, openpyxl_values, parts, row,
 
 from xlcsr.app import commands as actions
 from xlcsr.domain.errors import HeaderNotFound, WorkbookLocked
-from xlcsr.ooxml.package import XlsxPackage
 from xlcsr.files.reader import read_register
+from xlcsr.ooxml.package import XlsxPackage
 
 TODAY = date(2026, 11, 25)
 HYPERLINK = '=HYPERLINK("http://x","y")'

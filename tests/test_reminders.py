@@ -19,14 +19,15 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from books import row, write_register
 from typer.testing import CliRunner
 
+from xlcsr.app.config import Config
+from xlcsr.app.remind import Outcome, ProblemCode, RegisterCases, build_digests, send_reminders
 from xlcsr.cli.options import exits_cleanly
 from xlcsr.cli.remind import remind_command
-from xlcsr.app.config import Config, SmtpConfig
 from xlcsr.domain.records import CsrRecord
-from xlcsr.app.remind import Outcome, ProblemCode, RegisterCases, build_digests, send_reminders
-from xlcsr.mail.sent_log import SENT_LOG_NAME, SentLog
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Department, Person, Settings
 from xlcsr.files.settings_writer import write_settings_sheet
+from xlcsr.mail.sent_log import SENT_LOG_NAME, SentLog
+from xlcsr.mail.transport import SmtpConfig
 
 TODAY = date(2026, 11, 25)  # a Wednesday; no holidays in November
 CST = timezone(timedelta(hours=8))

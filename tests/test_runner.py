@@ -17,9 +17,9 @@ import schedule
 from books import GOOD_ROW, row, write_register
 from typer.testing import CliRunner
 
-from xlcsr.cli.app import app
 from xlcsr.app.config import load_config
 from xlcsr.app.nightly import RunLock, RunLocked, run_once, schedule_daily, serve
+from xlcsr.cli.app import app
 
 TODAY = date(2026, 11, 25)
 NOW = datetime(2026, 11, 25, 2, 0, 5)

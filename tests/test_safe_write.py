@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from xlcsr.disk.atomic import backups_of, check_unlocked, lock_files, write_atomically
 from xlcsr.domain.errors import WorkbookLocked
 from xlcsr.ooxml.package import XlsxPackage
-from xlcsr.disk.atomic import backups_of, check_unlocked, lock_files, write_atomically
 
 T0 = datetime(2026, 11, 3, 8, 0, 0)
 

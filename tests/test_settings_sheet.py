@@ -14,6 +14,7 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from xlcsr.domain.errors import BadSettings
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Department, Holiday, Person, Priority, Settings
+from xlcsr.files.settings_writer import write_settings_sheet
 from xlcsr.workbook.settings_sheet import (
     BLOCK_COLUMNS,
     LIST_NAMES,
@@ -21,7 +22,6 @@ from xlcsr.workbook.settings_sheet import (
     list_range,
     settings_from_rows,
 )
-from xlcsr.files.settings_writer import write_settings_sheet
 
 CUSTOM = Settings(
     categories=("产品", "包装", "其他"),

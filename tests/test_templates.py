@@ -12,22 +12,21 @@ import openpyxl
 import pytest
 import python_calamine
 
-from xlcsr.domain.errors import WorkbookLocked, XlcsrError
-from xlcsr.domain.fields import CONTRACT_TYPES, FIELDS, STATUSES
+from xlcsr.app.commands import init_workbooks
+from xlcsr.domain.errors import WorkbookLocked
+from xlcsr.domain.fields import FIELDS
 from xlcsr.domain.settings import DEFAULT_SETTINGS
-from xlcsr.workbook.settings_sheet import settings_from_rows
+from xlcsr.domain.vocab import CONTRACT_TYPES, REGISTER_FILE, REVIEW_FILE, STATUSES
 from xlcsr.files.new_books import (
     APPROVALS,
     CHANGELOG_HEADERS,
-    REGISTER_FILE,
     REVIEW_CELLS,
-    REVIEW_FILE,
     REVIEW_OPINIONS,
-    init_workbooks,
     make_register,
     make_review_form,
     review_departments,
 )
+from xlcsr.workbook.settings_sheet import settings_from_rows
 
 REPO = Path(__file__).resolve().parents[1]
 LETTER = {f.key: openpyxl.utils.get_column_letter(i) for i, f in enumerate(FIELDS, start=1)}
@@ -240,15 +239,15 @@ def test_english_review_form(tmp_path: Path) -> None:
 
 def test_init_workbooks_writes_both_and_never_overwrites(tmp_path: Path) -> None:
     folder = tmp_path / "new" / "forms"
-    paths = init_workbooks(folder)
-    assert paths == [folder / REGISTER_FILE, folder / REVIEW_FILE]
+    paths, kept = init_workbooks(folder)
+    assert paths == [folder / REGISTER_FILE, folder / REVIEW_FILE] and kept == []
     assert all(p.stat().st_size > 0 for p in paths)
     umask = os.umask(0)
     os.umask(umask)
     assert paths[0].stat().st_mode & 0o777 == 0o666 & ~umask
-    with pytest.raises(XlcsrError, match="不会覆盖"):
-        init_workbooks(folder)
-    assert init_workbooks(folder, overwrite=True) == paths
+    paths[0].write_bytes(b"the user's own register")
+    assert init_workbooks(folder) == ([], paths)
+    assert paths[0].read_bytes() == b"the user's own register"
     assert [p.name for p in folder.iterdir()] and not list(folder.glob(".xlcsr-*"))
 
 
@@ -268,7 +267,7 @@ def test_module_command_refreshes_a_folder(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name, sheet", [(REGISTER_FILE, "清单"), (REVIEW_FILE, "评审记录")])
 def test_committed_workbooks_match_a_fresh_build(tmp_path: Path, name: str, sheet: str) -> None:
     committed = REPO / "workbooks" / name
-    fresh = init_workbooks(tmp_path)[0 if name == REGISTER_FILE else 1]
+    fresh = init_workbooks(tmp_path)[0][0 if name == REGISTER_FILE else 1]
     assert committed.is_file(), "run: python -m xlcsr.files.new_books workbooks/"
     old, new = (python_calamine.CalamineWorkbook.from_path(str(p)) for p in (committed, fresh))
     assert old.sheet_names == new.sheet_names

@@ -16,17 +16,15 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
+from xlcsr.domain.issues import ValidationReport
+from xlcsr.domain.records import Register
+from xlcsr.domain.vocab import REGISTER_FILE, REVIEW_FILE
+from xlcsr.files.file_book import FileBook
 from xlcsr.rules.deadlines import ReviewState
 from xlcsr.rules.highlight import HighlightPlan, plan_highlight
-from xlcsr.domain.issues import ValidationReport
 from xlcsr.rules.marks import MarkPlan, plan_marks
 from xlcsr.rules.numbering import Assignment, plan_assignment
-from xlcsr.domain.records import Register
 from xlcsr.rules.validate import validate_register
-from xlcsr.files.file_book import FileBook
-
-REGISTER_NAME = "顾客特殊要求清单.xlsx"
-REVIEW_FORM_NAME = "顾客特殊要求评审记录表.xlsx"
 
 
 class RegisterBook(Protocol):
@@ -116,7 +114,7 @@ def init_workbooks(directory: Path, *, lang: str = "zh") -> tuple[list[Path], li
 
     directory.mkdir(parents=True, exist_ok=True)
     written, kept = [], []
-    for name, make in ((REGISTER_NAME, make_register), (REVIEW_FORM_NAME, make_review_form)):
+    for name, make in ((REGISTER_FILE, make_register), (REVIEW_FILE, make_review_form)):
         target = directory / name
         if target.exists():
             kept.append(target)
@@ -143,11 +141,11 @@ def run_demo(directory: Path, *, today: date, lang: str = "zh") -> DemoOutcome:
     from xlcsr.files.new_books import make_register, make_review_form
 
     directory.mkdir(parents=True, exist_ok=True)
-    book = directory / REGISTER_NAME
-    for stale in (book, directory / REVIEW_FORM_NAME):
+    book = directory / REGISTER_FILE
+    for stale in (book, directory / REVIEW_FILE):
         stale.unlink(missing_ok=True)
     make_register(book, rows=demo_rows(today), lang=lang)
-    form = make_review_form(directory / REVIEW_FORM_NAME, lang=lang)
+    form = make_review_form(directory / REVIEW_FILE, lang=lang)
     before = validate_workbook(book, today=today, lang=lang)
     assigned = assign_case_numbers(book, today=today)
     after = validate_workbook(book, today=today, mark=True, lang=lang)

@@ -30,11 +30,12 @@ from collections.abc import Mapping
 from email.utils import parseaddr
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field
 
 from xlcsr.domain.errors import BadConfig
+from xlcsr.domain.vocab import CONFIG_FILE
+from xlcsr.mail.transport import SmtpConfig
 
-CONFIG_NAME = "xlcsr.toml"
 DEFAULT_SENDER = "xlcsr@localhost"
 ENV_PREFIX = "XLCSR_SMTP_"
 _TOP_KEYS = ("registers", "time", "smtp", "outbox", "templates", "state_dir", "run_log")
@@ -43,27 +44,6 @@ _ENV_KEYS = ("host", "port", "user", "from", "starttls", "ssl")  # plus _PASSWOR
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-
-
-class SmtpConfig(BaseModel):
-    """Where reminders are sent; `configured` only once a host is set."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-    host: str | None = None
-    port: int = Field(default=25, ge=1, le=65535)
-    user: str | None = None
-    password_env: str | None = None
-    from_addr: str | None = Field(default=None, alias="from")
-    starttls: bool = False
-    ssl: bool = False
-    password: SecretStr | None = Field(default=None, exclude=True, repr=False)  # from the environment only
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.host)
-
-    def secret(self) -> str | None:
-        return self.password.get_secret_value() if self.password else None
 
 
 class Config(BaseModel):
@@ -99,7 +79,7 @@ def load_config(path: Path | None = None, *, env: Mapping[str, str] = os.environ
     """Read the configuration file (or `xlcsr.toml` in `cwd`), then apply the environment."""
     cwd = Path(cwd) if cwd is not None else Path.cwd()
     if path is None:
-        path = cwd / CONFIG_NAME
+        path = cwd / CONFIG_FILE
         if not path.is_file():
             return _with_env(Config.defaults(cwd), {}, env, where=str(path))
     path = path if path.is_absolute() else cwd / path

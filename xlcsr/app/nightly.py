@@ -24,10 +24,10 @@ import schedule
 
 from xlcsr.app import commands as actions
 from xlcsr.app.config import Config
-from xlcsr.domain.errors import WorkbookLocked, XlcsrError
 from xlcsr.app.remind import send_reminders
-from xlcsr.files.file_book import FileBook
 from xlcsr.disk.atomic import check_unlocked
+from xlcsr.domain.errors import WorkbookLocked, XlcsrError
+from xlcsr.files.file_book import FileBook
 
 Clock = Callable[[], datetime]
 

@@ -23,8 +23,12 @@ from pathlib import Path
 
 from xlcsr.app.commands import RegisterBook, as_book
 from xlcsr.app.config import Config
-from xlcsr.rules.deadlines import ReviewState
 from xlcsr.domain.errors import XlcsrError
+from xlcsr.mail.messages import build_message
+from xlcsr.mail.rendering import RenderedDigest, Renderer
+from xlcsr.mail.sent_log import SENT_LOG_NAME, SentLog
+from xlcsr.mail.transport import OutboxTransport, Outgoing, SendOutcome, SmtpTransport, Transport
+from xlcsr.rules.deadlines import ReviewState
 from xlcsr.rules.reminders import (
     CaseLine,
     Digest,
@@ -35,10 +39,6 @@ from xlcsr.rules.reminders import (
     RegisterCases,
     build_digests,
 )
-from xlcsr.mail.messages import build_message
-from xlcsr.mail.rendering import RenderedDigest, Renderer
-from xlcsr.mail.sent_log import SENT_LOG_NAME, SentLog
-from xlcsr.mail.transport import OutboxTransport, Outgoing, SendOutcome, SmtpTransport, Transport
 from xlcsr.rules.validate import validate_register
 
 __all__ = [

@@ -14,7 +14,6 @@ from typing import Annotated
 import typer
 
 from xlcsr.app import commands as actions
-
 from xlcsr.cli import render
 from xlcsr.cli.addin import addin_app
 from xlcsr.cli.options import Lang, Today, exits_cleanly, today_or_now

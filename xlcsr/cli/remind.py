@@ -17,9 +17,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from xlcsr.cli.options import Lang, Today, today_or_now
 from xlcsr.app.config import load_config
 from xlcsr.app.remind import ROW_HEADERS, RemindResult, send_reminders
+from xlcsr.cli.options import Lang, Today, today_or_now
 
 console = Console(highlight=False)
 

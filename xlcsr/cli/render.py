@@ -18,13 +18,9 @@ errors = Console(stderr=True, highlight=False)
 
 _WORDS = {
     "zh": {"row": "行", "cell": "单元格", "field": "字段", "problem": "问题", "level": "级别",
-           "error": "错误", "warning": "提醒",
-           "summary": "「{sheet}」共 {rows} 行：{bad} 行有问题，{errors} 个错误，{warnings} 个提醒",
-           "clean": "「{sheet}」共 {rows} 行，未发现问题"},
+           "error": "错误", "warning": "提醒"},
     "en": {"row": "Row", "cell": "Cell", "field": "Field", "problem": "Problem", "level": "Level",
-           "error": "error", "warning": "warning",
-           "summary": "{sheet}: {rows} rows, {bad} with problems, {errors} errors, {warnings} warnings",
-           "clean": "{sheet}: {rows} rows, no problems found"},
+           "error": "error", "warning": "warning"},
 }
 
 
@@ -47,18 +43,10 @@ def validation_table(report: ValidationReport, lang: str = "zh") -> Table:
     return table
 
 
-def validation_summary(report: ValidationReport, lang: str = "zh") -> str:
-    w = words(lang)
-    if not report.issues:
-        return w["clean"].format(sheet=report.sheet, rows=report.rows)
-    return w["summary"].format(sheet=report.sheet, rows=report.rows, bad=len(report.bad_rows),
-                               errors=len(report.errors), warnings=len(report.warnings))
-
-
 def show_validation(report: ValidationReport, lang: str = "zh") -> None:
     if report.issues:
         console.print(validation_table(report, lang))
-    console.print(validation_summary(report, lang))
+    console.print(report.summary(lang))
 
 
 def show_assignment(result: actions.AssignResult, lang: str = "zh") -> None:
@@ -119,7 +107,7 @@ def show_demo(outcome: actions.DemoOutcome, lang: str = "zh") -> None:
     show_validation(outcome.before, lang)
     console.print("3. 分配案件号：" if zh else "3. Assign case numbers:")
     show_assignment(outcome.assigned, lang)
-    console.print(("4. 标记问题：" if zh else "4. Mark problems: ") + validation_summary(outcome.after, lang))
+    console.print(("4. 标记问题：" if zh else "4. Mark problems: ") + outcome.after.summary(lang))
     console.print("5. 标记逾期：" if zh else "5. Highlight deadlines: ", end="")
     show_highlight(outcome.highlighted, lang)
     console.print(f"用 Excel 打开 {outcome.register}：问题单元格带批注，逾期、即将到期、已完成的行按颜色区分，"

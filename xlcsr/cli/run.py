@@ -9,10 +9,10 @@ from typing import Annotated
 
 import typer
 
-from xlcsr.cli import render
 from xlcsr.app.config import load_config
-from xlcsr.domain.errors import XlcsrError
 from xlcsr.app.nightly import RunSummary, run_once, serve
+from xlcsr.cli import render
+from xlcsr.domain.errors import XlcsrError
 
 
 def run_command(

@@ -1,21 +1,26 @@
-"""Write a workbook safely: refuse when Excel holds it open, write a temp file, keep a backup, rename.
+"""The one way xlcsr writes a file: refuse when Excel holds it open, write a temp file beside it, rename.
 
     backup = write_atomically(Path("清单.xlsx"), new_bytes)
     # WorkbookLocked if ~$清单.xlsx exists; else the old file is now .xlcsr-backup/清单-20261103-080000-000000.xlsx
+    write_atomically(Path("outbox/20261125-a.eml"), message, backup=False)
+
+Registers, new workbooks, the add-in and outbox messages all go through `write_atomically`. A new
+file gets the mode a plain open() would give it (the process umask is never touched); a replaced
+file keeps its mode.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
 from xlcsr.domain.errors import WorkbookLocked
+from xlcsr.domain.vocab import BACKUP_DIR
 
-BACKUP_DIR = ".xlcsr-backup"
 _STAMP = "%Y%m%d-%H%M%S-%f"
 
 
@@ -40,27 +45,37 @@ def check_unlocked(path: Path) -> None:
 
 
 def write_atomically(
-    path: Path, data: bytes, *, keep: int = 10, now: datetime | None = None
+    path: Path, data: bytes, *, backup: bool = True, keep: int = 10, now: datetime | None = None
 ) -> Path | None:
-    """Replace `path` with `data` via a temp file; back the old file up first. Returns the backup."""
+    """Replace (or create) `path` with `data` via a temp file; with `backup`, keep the old file first.
+
+    Returns the backup made, if any. On any failure the original stays as it was and no temp file is left.
+    """
     path = Path(path)
     check_unlocked(path)
-    tmp = tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=".xlcsr-", suffix=path.suffix)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_beside(path)
     try:
-        with tmp:
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        backup = None
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        saved = None
         if path.exists():
-            shutil.copymode(path, tmp.name)
-            backup = _backup(path, keep=keep, now=now or datetime.now())
-        os.replace(tmp.name, path)
+            shutil.copymode(path, tmp)
+            if backup:
+                saved = _backup(path, keep=keep, now=now or datetime.now())
+        os.replace(tmp, path)
     except BaseException:
-        Path(tmp.name).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
-    return backup
+    return saved
+
+
+def _temp_beside(path: Path) -> Path:
+    return path.with_name(f".xlcsr-{secrets.token_hex(6)}{path.suffix}")
 
 
 def backups_of(path: Path) -> list[Path]:

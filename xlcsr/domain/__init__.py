@@ -1,4 +1,4 @@
-"""Typed data and the product's words, no I/O: fields, vocabulary, records, settings, issues, dates, working days, errors.
+"""Typed data and the product's words, no I/O: fields, vocab, records, settings, issues, dates, workdays, errors.
 
 Imports nothing of xlcsr outside `domain`, and no file, Excel, mail or database library.
 """

@@ -60,14 +60,6 @@ FIELDS: tuple[Field, ...] = (
 
 FIELD_BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
 
-STATUSES = {"待处理": "Open", "评审中": "Under review", "处理中": "In progress",
-            "已完成": "Done", "已取消": "Cancelled"}
-PRIORITIES = {"高": "High", "中": "Medium", "低": "Low"}
-CONTRACT_TYPES = {"常规": "Regular", "特殊": "Special"}
-SOURCES = ("技术协议", "质量协议", "环保协议", "图纸", "产品规范", "订单合同", "以往类似产品",
-           "客户门户", "其他")
-CATEGORIES = ("产品", "测量", "环保", "包装", "追溯", "交付", "质量体系", "第三方供应商", "售后服务",
-              "商务", "其他")
 LIST_SEPARATORS = re.compile(r"[、,，;；/\n]+")
 
 

@@ -132,6 +132,16 @@ class ValidationReport:
         return {"rows": self.rows, "errors": [i.to_dict(lang) for i in self.errors],
                 "warnings": [i.to_dict(lang) for i in self.warnings]}
 
+    def summary(self, lang: str = "zh") -> str:
+        """One line for the terminal and the ribbon: rows, rows with problems, errors, warnings."""
+        if not self.issues:
+            return (f"{self.sheet}: {self.rows} rows, no problems found" if lang == "en"
+                    else f"「{self.sheet}」共 {self.rows} 行，未发现问题")
+        counts = len(self.bad_rows), len(self.errors), len(self.warnings)
+        if lang == "en":
+            return "{}: {} rows, {} with problems, {} errors, {} warnings".format(self.sheet, self.rows, *counts)
+        return "「{}」共 {} 行：{} 行有问题，{} 个错误，{} 个提醒".format(self.sheet, self.rows, *counts)
+
     def to_rows(self, lang: str = "zh") -> list[list[object]]:
         """One row per issue for the 校验结果 sheet and the terminal table."""
         return [[i.row, i.cell or "", i.label(lang), str(i.code), i.text(lang), i.value] for i in self.issues]

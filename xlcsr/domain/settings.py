@@ -10,7 +10,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from xlcsr.domain.fields import CATEGORIES, SOURCES
+from xlcsr.domain.vocab import CATEGORIES, SOURCES
 
 
 class Department(BaseModel):

@@ -15,13 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from xlcsr.app import commands as actions
-
-from xlcsr.cli import render
 from xlcsr.app.config import load_config
-from xlcsr.excel.live_book import LiveBook
-from xlcsr.rules.highlight import counts_text
 from xlcsr.app.remind import RemindResult, send_reminders
+from xlcsr.excel.live_book import LiveBook
 from xlcsr.files.new_books import make_register
+from xlcsr.rules.highlight import counts_text
 
 PREVIEW_LINES = 15
 
@@ -29,7 +27,7 @@ PREVIEW_LINES = 15
 def validate_book(book: Any, *, today: date) -> str:
     """校验: validate and mark, like `xlcsr validate BOOK --mark`."""
     report = actions.validate_workbook(LiveBook(book), today=today, mark=True)
-    summary = render.validation_summary(report)
+    summary = report.summary()
     if report.valid:
         return f"校验完成：{summary}"
     return f"校验完成：{summary}。问题单元格已标红并加批注，详见「校验结果」工作表。"

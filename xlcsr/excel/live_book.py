@@ -16,12 +16,13 @@ from datetime import date
 from typing import Any
 
 from xlcsr.domain.fields import FIELD_BY_KEY
-from xlcsr.rules.highlight import STATE_KEY, HighlightPlan, Rule, rule_signature, shift_rows
-from xlcsr.workbook.locate import find_register
-from xlcsr.rules.marks import ERROR_FILL, RESULT_SHEET, MarkPlan
-from xlcsr.rules.numbering import Assignment
 from xlcsr.domain.records import Column, Register, column_letter
-from xlcsr.workbook.state import STATE_SHEET, state_rows
+from xlcsr.domain.vocab import DATE_FORMAT, RESULT_SHEET, STATE_SHEET
+from xlcsr.rules.highlight import STATE_KEY, HighlightPlan, Rule, rule_signature, shift_rows
+from xlcsr.rules.marks import ERROR_FILL, MarkPlan
+from xlcsr.rules.numbering import Assignment
+from xlcsr.workbook.locate import find_register
+from xlcsr.workbook.state import state_rows
 
 MARK_COLOR = tuple(int(ERROR_FILL[i:i + 2], 16) for i in (2, 4, 6))  # (255, 199, 206)
 MAX_ADDRESS = 250  # Excel refuses range addresses longer than 255 characters
@@ -84,7 +85,7 @@ class LiveBook:
                     target = sheet.range((first, column.index + 1), (first + len(values) - 1, column.index + 1))
                     target.value = [[_cell(v)] for v in values]
                     if any(isinstance(v, date) for v in values):
-                        target.number_format = "yyyy-mm-dd"
+                        target.number_format = DATE_FORMAT
             state = dict(register.state)
             state["high_water"] = {**dict(state.get("high_water", {})), **plan.high_water}
             self._write_state(state)

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xlcsr.rules.highlight import HighlightPlan
-from xlcsr.workbook.locate import find_register
-from xlcsr.rules.marks import MarkPlan
-from xlcsr.rules.numbering import Assignment
 from xlcsr.domain.records import Register
-from xlcsr.ooxml.package import XlsxPackage
 from xlcsr.files.reader import FileSource
 from xlcsr.files.register_writer import write_assignment, write_highlight, write_marks
+from xlcsr.ooxml.package import XlsxPackage
+from xlcsr.rules.highlight import HighlightPlan
+from xlcsr.rules.marks import MarkPlan
+from xlcsr.rules.numbering import Assignment
+from xlcsr.workbook.locate import find_register
 
 
 class FileBook:

@@ -1,11 +1,12 @@
 """New workbooks written with openpyxl: the register 顾客特殊要求清单 and the form 顾客特殊要求评审记录表.
 
-    >>> init_workbooks("forms")                                     # doctest: +SKIP
-    [PosixPath('forms/顾客特殊要求清单.xlsx'), PosixPath('forms/顾客特殊要求评审记录表.xlsx')]
+    >>> make_review_form("forms")                                   # doctest: +SKIP
+    PosixPath('forms/顾客特殊要求评审记录表.xlsx')
     >>> make_register("demo", rows=[{"customer": "比亚迪", "requirement": "PPAP 3级"}])  # doctest: +SKIP
     PosixPath('demo/顾客特殊要求清单.xlsx')
 
-Refresh the copies kept in the repository:
+`xlcsr init` (`xlcsr.app.commands.init_workbooks`) writes both and keeps files that exist. Refresh
+the copies kept in the repository (this overwrites them):
 
     $ python -m xlcsr.files.new_books workbooks/
 
@@ -18,8 +19,7 @@ each field is, so sign-off and collection need not know the layout.
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
+import io
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from enum import Enum
@@ -32,17 +32,23 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from xlcsr.disk.atomic import write_atomically
 from xlcsr.domain.dates import parse_date
-from xlcsr.domain.errors import XlcsrError
-from xlcsr.domain.fields import CONTRACT_TYPES, FIELD_BY_KEY, FIELDS, STATUSES, Field, Kind
+from xlcsr.domain.fields import FIELD_BY_KEY, FIELDS, Field, Kind
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Settings
-from xlcsr.workbook.settings_sheet import DATE_FORMAT
-from xlcsr.disk.atomic import check_unlocked
+from xlcsr.domain.vocab import (
+    CHANGELOG_SHEET,
+    CONTRACT_TYPES,
+    DATE_FORMAT,
+    REGISTER_FILE,
+    REGISTER_SHEET,
+    REVIEW_FILE,
+    REVIEW_SHEET,
+    SETTINGS_SHEET,
+    STATUSES,
+)
 from xlcsr.files.settings_writer import write_settings_sheet
 
-REGISTER_FILE = "顾客特殊要求清单.xlsx"
-REVIEW_FILE = "顾客特殊要求评审记录表.xlsx"
-REGISTER_SHEET, SETTINGS_SHEET, CHANGELOG_SHEET, REVIEW_SHEET = "清单", "设置", "变更记录", "评审记录"
 REGISTER_FORM_NO, REVIEW_FORM_NO, FORM_REVISION = "QR-CSR-01", "QR-CSR-02", "A/0"
 HEADER_ROW, FIRST_DATA_ROW, DATA_ROWS = 3, 4, 1000
 LAST_DATA_ROW = FIRST_DATA_ROW + DATA_ROWS - 1
@@ -449,48 +455,16 @@ def _lang(lang: str) -> str:
 # ---------------------------------------------------------------- files
 
 
-def init_workbooks(directory: str | Path, *, settings: Settings = DEFAULT_SETTINGS, lang: str = "zh",
-                   overwrite: bool = False) -> list[Path]:
-    """Write the register and the review form into `directory`; refuse to replace existing files."""
-    folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
-    targets = [folder / REGISTER_FILE, folder / REVIEW_FILE]
-    existing = [t for t in targets if t.exists()]
-    if existing and not overwrite:
-        names = "、".join(t.name for t in existing)
-        raise XlcsrError(f"{folder} 中已有 {names}，不会覆盖 / {folder} already holds {names}; nothing written")
-    return [make_register(targets[0], settings, lang=lang),
-            make_review_form(targets[1], lang=lang, settings=settings)]
-
-
 def _target(path: str | Path, default_name: str) -> Path:
     path = Path(path)
     return path / default_name if path.is_dir() else path
 
 
 def _save(wb: Workbook, target: Path) -> Path:
-    """Save through a temporary file in the same folder, then rename over `target`."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    check_unlocked(target)
-    fd, tmp = tempfile.mkstemp(prefix=".xlcsr-", suffix=".xlsx", dir=target.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.chmod(tmp, _file_mode(target))
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    write_atomically(target, buffer.getvalue(), backup=False)
     return target
-
-
-def _file_mode(target: Path) -> int:
-    """The mode the file keeps (when replaced) or would get from a plain open() (when new)."""
-    if target.exists():
-        return target.stat().st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -501,8 +475,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("directory", nargs="?", default="workbooks")
     parser.add_argument("--lang", choices=sorted(_TEXT), default="zh")
     args = parser.parse_args(argv)
-    for path in init_workbooks(args.directory, lang=args.lang, overwrite=True):
-        print(path)
+    folder = Path(args.directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    print(make_register(folder / REGISTER_FILE, lang=args.lang))
+    print(make_review_form(folder / REVIEW_FILE, lang=args.lang))
 
 
 if __name__ == "__main__":

@@ -15,9 +15,9 @@ import python_calamine
 from lxml import etree
 
 from xlcsr.domain.errors import WorkbookUnreadable
-from xlcsr.workbook.locate import find_register
 from xlcsr.domain.records import Register
 from xlcsr.ooxml.package import XlsxPackage
+from xlcsr.workbook.locate import find_register
 
 
 def read_register(path: str | Path, sheet: str | None = None) -> Register:

@@ -10,14 +10,15 @@ Only the cells named change; xlcsr's bookkeeping goes to the very hidden sheet `
 from __future__ import annotations
 
 from xlcsr.domain.fields import FIELD_BY_KEY
-from xlcsr.rules.highlight import STATE_KEY, HighlightPlan, rule_signature
-from xlcsr.rules.marks import ERROR_FILL, RESULT_SHEET, MarkPlan
-from xlcsr.rules.numbering import Assignment
 from xlcsr.domain.records import Column, Register
-from xlcsr.workbook.state import STATE_SHEET, state_rows
+from xlcsr.domain.vocab import RESULT_SHEET, STATE_SHEET
 from xlcsr.ooxml.conditional import CfRule
 from xlcsr.ooxml.package import XlsxPackage
 from xlcsr.ooxml.sheet import SheetPatch
+from xlcsr.rules.highlight import STATE_KEY, HighlightPlan, rule_signature
+from xlcsr.rules.marks import ERROR_FILL, MarkPlan
+from xlcsr.rules.numbering import Assignment
+from xlcsr.workbook.state import state_rows
 
 RESULT_WIDTHS = {1: 6, 2: 9, 3: 14, 4: 20, 5: 60, 6: 30}
 

@@ -15,10 +15,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Settings
+from xlcsr.domain.vocab import DATE_FORMAT
 from xlcsr.workbook.settings_sheet import (
     BLOCK_COLUMNS,
     BLOCKS,
-    DATE_FORMAT,
     FIRST_DATA_ROW,
     HEADER_ROW,
     LIST_LAST_ROW,

@@ -12,8 +12,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from xlcsr.rules.reminders import Digest
 from xlcsr.mail.rendering import RenderedDigest
+from xlcsr.rules.reminders import Digest
 
 
 def build_message(digest: Digest, rendered: RenderedDigest, *, sender: str, now: datetime) -> EmailMessage:

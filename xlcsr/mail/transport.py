@@ -12,11 +12,9 @@ fails every message of the run; a refused recipient fails that message only.
 
 from __future__ import annotations
 
-import os
 import re
 import smtplib
 import ssl
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -25,7 +23,30 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
-from xlcsr.app.config import SmtpConfig
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from xlcsr.disk.atomic import write_atomically
+
+
+class SmtpConfig(BaseModel):
+    """Where reminders are sent; `configured` only once a host is set."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    host: str | None = None
+    port: int = Field(default=25, ge=1, le=65535)
+    user: str | None = None
+    password_env: str | None = None
+    from_addr: str | None = Field(default=None, alias="from")
+    starttls: bool = False
+    ssl: bool = False
+    password: SecretStr | None = Field(default=None, exclude=True, repr=False)  # from the environment only
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.host)
+
+    def secret(self) -> str | None:
+        return self.password.get_secret_value() if self.password else None
 
 
 @dataclass(frozen=True)
@@ -165,23 +186,12 @@ class OutboxTransport:
             target = self.folder / f"{item.day:%Y%m%d}-{_safe(item.recipient)}-{item.key[:12]}.eml"
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
-                _write(target, item.message.as_bytes(policy=policy.SMTP))
+                write_atomically(target, item.message.as_bytes(policy=policy.SMTP), backup=False)
             except OSError as exc:
                 outcomes.append(SendOutcome(item.key, False, f"无法写入发件箱 {target}：{exc} / cannot write {target}"))
             else:
                 outcomes.append(SendOutcome(item.key, True, where=str(target)))
         return outcomes
-
-
-def _write(target: Path, data: bytes) -> None:
-    handle = tempfile.NamedTemporaryFile(dir=target.parent, prefix=".xlcsr-", suffix=".eml", delete=False)
-    try:
-        with handle:
-            handle.write(data)
-        os.replace(handle.name, target)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
 
 
 def _safe(address: str) -> str:

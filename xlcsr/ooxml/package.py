@@ -25,8 +25,8 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from xlcsr.domain.errors import SheetMissing, UnsafeEdit, WorkbookUnreadable
 from xlcsr.disk.atomic import write_atomically
+from xlcsr.domain.errors import SheetMissing, UnsafeEdit, WorkbookUnreadable
 from xlcsr.ooxml.sheet import (
     MAX_TEXT,
     REL_NS,

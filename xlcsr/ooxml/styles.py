@@ -16,9 +16,9 @@ import re
 
 from lxml import etree
 
+from xlcsr.domain.vocab import DATE_FORMAT, DATETIME_FORMAT
+
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 LINK_COLOR = "FF0563C1"
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
 

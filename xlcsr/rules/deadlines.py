@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from xlcsr.domain.workdays import WorkCalendar
 from xlcsr.domain.records import CsrRecord
 from xlcsr.domain.settings import Settings
-
-CLOSED_STATUSES = frozenset({"已完成", "已取消"})
+from xlcsr.domain.vocab import CLOSED_STATUSES
+from xlcsr.domain.workdays import WorkCalendar
 
 
 class ReviewState(Protocol):

@@ -30,14 +30,14 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from xlcsr.rules.deadlines import CaseTiming, ReviewState, timings
 from xlcsr.domain.fields import normalize
 from xlcsr.domain.records import Column, CsrRecord, Register, column_letter
-from xlcsr.workbook.settings_sheet import DATE_LIST_NAMES, HOLIDAYS_NAME, WORKDAYS_NAME
+from xlcsr.domain.vocab import CLOSED_STATUSES, DATE_LIST_NAMES, HOLIDAYS_NAME, STATUSES, WORKDAYS_NAME
+from xlcsr.rules.deadlines import CaseTiming, ReviewState, timings
 
 STATE_KEY = "highlight"
 OVERDUE_HEADERS = {"zh": "逾期天数", "en": "Days overdue"}
-DONE_VALUES = ("已完成", "已取消", "Done", "Cancelled")
+DONE_VALUES = (*CLOSED_STATUSES, *(STATUSES[s] for s in CLOSED_STATUSES))  # what Excel compares with
 MIN_AREA_ROWS = 1000  # rules reach at least this far below the header, for rows added in Excel
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from xlcsr.domain.issues import ValidationReport
 from xlcsr.domain.records import Register
 
-RESULT_SHEET = "校验结果"
 ERROR_FILL = "FFFFC7CE"
 RESULT_HEADER = {"zh": ["行", "单元格", "字段", "代码", "问题说明", "单元格内容"],
                  "en": ["Row", "Cell", "Field", "Code", "Problem", "Value"]}

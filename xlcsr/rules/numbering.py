@@ -1,64 +1,19 @@
-"""Case numbers: the configured pattern, and assignment that never renumbers or reuses.
+"""Case-number assignment that never renumbers or reuses, and the due dates and statuses it fills.
 
-    >>> p = CasePattern("CSR-{year}-{seq:04d}")
-    >>> p.format(2026, 7), p.parse("CSR-2026-0007")
-    ('CSR-2026-0007', (2026, 7))
+    >>> plan = plan_assignment(records, settings, used=["CSR-2026-0012"], high_water={"seq:2026": 14})
+    >>> plan.numbered
+    [(7, 'CSR-2026-0015')]
 """
 
 from __future__ import annotations
 
-import re
-import string
 from dataclasses import dataclass, field
 
-from xlcsr.domain.workdays import WorkCalendar
+from xlcsr.domain.case_pattern import CasePattern
 from xlcsr.domain.records import CsrRecord
 from xlcsr.domain.settings import Settings
-
-OPEN_STATUS = "待处理"
-
-
-class CasePattern:
-    """A case-number pattern such as `CSR-{year}-{seq:04d}` and the regex that recognises it."""
-
-    def __init__(self, pattern: str):
-        self.pattern = pattern
-        self.has_year = False
-        parts, shown = [], []
-        for literal, name, spec, _ in string.Formatter().parse(pattern):
-            parts.append(re.escape(literal))
-            shown.append(literal)
-            if name == "year":
-                self.has_year = True
-                parts.append(r"(?P<year>\d{4})")
-                shown.append("YYYY")
-            elif name == "seq":
-                width = max(int(spec.lstrip("0").rstrip("d") or 0) if spec else 0, 1)
-                parts.append(rf"(?P<seq>\d{{{width},}})")
-                shown.append("N" * width)
-            elif name is not None:
-                raise ValueError(f"unknown placeholder {{{name}}} in {pattern}")
-        if "(?P<seq>" not in "".join(parts):
-            raise ValueError(f"{pattern} has no {{seq}}")
-        self.regex = re.compile("^" + "".join(parts) + "$", re.IGNORECASE)
-        self.shown = "".join(shown)
-
-    def format(self, year: int, seq: int) -> str:
-        return self.pattern.format(year=year, seq=seq)
-
-    def parse(self, text: str) -> tuple[int | None, int] | None:
-        match = self.regex.match(text.strip())
-        if not match:
-            return None
-        year = int(match["year"]) if self.has_year else None
-        return year, int(match["seq"])
-
-    def matches(self, text: str) -> bool:
-        return self.parse(text) is not None
-
-    def key(self, year: int) -> str:
-        """The state key of the sequence a year draws from."""
-        return f"seq:{year}" if self.has_year else "seq"
+from xlcsr.domain.vocab import OPEN
+from xlcsr.domain.workdays import WorkCalendar
 
 
 @dataclass
@@ -101,6 +56,6 @@ def plan_assignment(records: list[CsrRecord], settings: Settings, used: list[str
             days = settings.sla_days(record.priority or settings.default_priority)
             plan.values[(record.row, "due")] = calendar.add(record.received, days)
         if not record.status:
-            plan.values[(record.row, "status")] = OPEN_STATUS
+            plan.values[(record.row, "status")] = OPEN
     plan.high_water = {k: v for k, v in top.items() if v != high_water.get(k)}
     return plan

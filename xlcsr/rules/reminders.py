@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from xlcsr.rules.deadlines import CaseTiming, ReviewState, timings
 from xlcsr.domain.records import CsrRecord
 from xlcsr.domain.settings import Settings
-
-OPEN_STATUS = "待处理"
+from xlcsr.domain.vocab import OPEN
+from xlcsr.rules.deadlines import CaseTiming, ReviewState, timings
 
 
 @dataclass(frozen=True)
@@ -207,7 +206,7 @@ def _line(label: str, timing: CaseTiming, settings: Settings) -> CaseLine:
     r = timing.record
     return CaseLine(register=label, row=r.row, case_no=r.case_no, customer=r.customer, product=r.product,
                     requirement=r.requirement, due=timing.due, overdue_days=timing.overdue_days,
-                    status=r.status or OPEN_STATUS, departments=r.departments, owner=r.owner,
+                    status=r.status or OPEN, departments=r.departments, owner=r.owner,
                     escalated=timing.overdue_days > settings.escalation_days, waiting_on=timing.waiting_on)
 
 

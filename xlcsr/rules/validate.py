@@ -12,12 +12,13 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
 
+from xlcsr.domain.case_pattern import CasePattern
 from xlcsr.domain.dates import parse_date
-from xlcsr.domain.fields import CONTRACT_TYPES, FIELDS, STATUSES, Kind, split_list
+from xlcsr.domain.fields import FIELDS, Kind, split_list
 from xlcsr.domain.issues import Code, Issue, ValidationReport
-from xlcsr.rules.numbering import CasePattern
 from xlcsr.domain.records import CsrRecord, Register, SourceRow
 from xlcsr.domain.settings import Settings
+from xlcsr.domain.vocab import CONTRACT_TYPES, DONE, STATUSES
 
 REQUIRED = tuple(f.key for f in FIELDS if f.required)
 TEXT_KEYS = tuple(f.key for f in FIELDS if f.kind in (Kind.TEXT, Kind.CHOICE, Kind.LIST))
@@ -97,7 +98,7 @@ def check_row(row: SourceRow, settings: Settings, pattern: CasePattern, letters:
         if value and key not in formula_keys and normalize_choice(value, allowed) is None:
             yield issue(Code.BAD_CHOICE, key, value, shown)
 
-    if normalize_choice(row.text("status"), STATUSES) == "已完成" and row.is_empty("closed"):
+    if normalize_choice(row.text("status"), STATUSES) == DONE and row.is_empty("closed"):
         yield issue(Code.CLOSED_WITHOUT_DATE, "closed")
 
     if "departments" not in formula_keys:

@@ -18,12 +18,10 @@ from xlcsr.domain.errors import HeaderNotFound, SheetMissing
 from xlcsr.domain.fields import FIELDS, field_for_header
 from xlcsr.domain.records import Column, Register, SourceRow, cell_text
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Settings
+from xlcsr.domain.vocab import OWN_SHEETS, REGISTER_SHEET, SETTINGS_SHEET, STATE_SHEET
 from xlcsr.workbook.settings_sheet import date_list_refs, settings_from_rows
-from xlcsr.workbook.state import STATE_SHEET, state_from_rows
+from xlcsr.workbook.state import state_from_rows
 
-REGISTER_SHEET = "清单"
-SETTINGS_SHEET = "设置"
-OWN_SHEETS = (SETTINGS_SHEET, STATE_SHEET, "校验结果", "变更记录", "统计报表")
 HEADER_SCAN_ROWS = 30
 MIN_HEADER_FIELDS = 3
 _NOTE = re.compile(r"^\s*(编制|审核|批准|制表|核准|审批|会签)\s*[:：]")

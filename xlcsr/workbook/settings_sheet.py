@@ -25,17 +25,16 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
+from xlcsr.domain.case_pattern import CasePattern
 from xlcsr.domain.dates import parse_date
 from xlcsr.domain.errors import BadSettings
 from xlcsr.domain.fields import normalize
-from xlcsr.rules.numbering import CasePattern
 from xlcsr.domain.records import cell_text, column_letter
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Department, Holiday, Person, Priority, Settings
+from xlcsr.domain.vocab import DATE_LIST_NAMES, SETTINGS_SHEET
 
-SHEET = "设置"
 TITLE_ROW, HEADER_ROW, FIRST_DATA_ROW = 2, 3, 4
 LIST_LAST_ROW = 200
-DATE_FORMAT = "yyyy-mm-dd"
 
 
 @dataclass(frozen=True)
@@ -146,10 +145,6 @@ LIST_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
-# Defined names over the date lists, for Excel formulas that count working days (conditional formatting).
-HOLIDAYS_NAME, WORKDAYS_NAME = "xlcsr_节假日", "xlcsr_调休上班日"
-DATE_LIST_NAMES: dict[str, str] = {HOLIDAYS_NAME: "holidays", WORKDAYS_NAME: "workdays"}
-
 
 def _start_columns() -> dict[str, int]:
     start, col = {}, 1
@@ -168,7 +163,7 @@ def column_of(block: str, key: str) -> int:
     return BLOCK_COLUMNS[block] + [c.key for c in cols].index(key)
 
 
-def list_range(name: str, sheet: str = SHEET) -> str:
+def list_range(name: str, sheet: str = SETTINGS_SHEET) -> str:
     """The reference a dropdown defined name points at, e.g. 设置!$A$4:$A$200."""
     letter = column_letter(column_of(*LIST_NAMES[name]) - 1)
     return f"{_sheet_ref(sheet)}!${letter}${FIRST_DATA_ROW}:${letter}${LIST_LAST_ROW}"
@@ -178,7 +173,7 @@ def _sheet_ref(sheet: str) -> str:
     return sheet if re.fullmatch(r"\w+", sheet) else "'" + sheet.replace("'", "''") + "'"
 
 
-def date_list_refs(rows: list[list[object]], sheet: str = SHEET) -> dict[str, str]:
+def date_list_refs(rows: list[list[object]], sheet: str = SETTINGS_SHEET) -> dict[str, str]:
     """Defined name → the date column of its block where the sheet has it, e.g. 设置!$R$4:$R$200.
 
     The range runs to row LIST_LAST_ROW (room for dates added in Excel), or to just above the first
@@ -232,8 +227,8 @@ def settings_from_rows(rows: list[list[object]]) -> Settings:
     found = _find_blocks(rows)
     if not found:
         titles = "、".join(b.title("zh") for b in BLOCKS)
-        raise BadSettings(f"{SHEET} 表中找不到任何设置块（如 {titles}）/ "
-                          f"no settings block such as 【Categories】 found in sheet {SHEET}")
+        raise BadSettings(f"{SETTINGS_SHEET} 表中找不到任何设置块（如 {titles}）/ "
+                          f"no settings block such as 【Categories】 found in sheet {SETTINGS_SHEET}")
     values: dict[str, object] = {}
     for key, parse in _PARSERS.items():
         if key in found:
@@ -244,7 +239,7 @@ def settings_from_rows(rows: list[list[object]]) -> Settings:
     try:
         return Settings(**merged)
     except ValidationError as exc:  # every rule above should have caught it first
-        raise BadSettings(f"{SHEET} 表的设置无效：{exc} / invalid settings in sheet {SHEET}") from exc
+        raise BadSettings(f"{SETTINGS_SHEET} 表的设置无效：{exc} / invalid settings in sheet {SETTINGS_SHEET}") from exc
 
 
 def _find_blocks(rows: list[list[object]]) -> dict[str, _Found]:
@@ -523,7 +518,7 @@ _text = cell_text
 
 def _ref(r: int, c: int) -> str:
     """设置!N5 for 0-based row and column."""
-    return f"{SHEET}!{column_letter(c)}{r + 1}"
+    return f"{SETTINGS_SHEET}!{column_letter(c)}{r + 1}"
 
 
 def _bad(r: int, c: int, zh: str, en: str) -> NoReturn:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-STATE_SHEET = "_xlcsr"
 CHUNK = 30_000  # below Excel's 32,767 characters per cell
 
 

@@ -13,16 +13,14 @@ The same sources always build the same bytes (fixed zip times, fixed project id 
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from xlcsr.excel.addin.sources import addin_sources
+from xlcsr.disk.atomic import check_unlocked, write_atomically
 from xlcsr.domain.errors import AddinUnsupported
-from xlcsr.disk.atomic import check_unlocked
+from xlcsr.excel.addin.sources import addin_sources
 from xlcsr.ooxml.styles import MINIMAL_STYLES
 
 ADDIN_NAME = "xlcsr.xlam"
@@ -54,23 +52,20 @@ def build_addin(out: Path = Path(ADDIN_NAME), *, sources: Mapping[str, str] | No
     if out.is_dir():
         out = out / ADDIN_NAME
     check_unlocked(out)
-    data = addin_bytes(sources if sources is not None else addin_sources())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".xlcsr-", suffix=".xlam")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(out, addin_bytes(sources if sources is not None else addin_sources()), backup=False)
     return out
 
 
 def addin_bytes(sources: Mapping[str, str]) -> bytes:
     """The `.xlam` package (a zip) built from the source texts named as in macros/."""
     try:  # ms-ovba comes with the excel extra; the rest of xlcsr runs without it
-        from xlcsr.excel.addin.vba import WORKBOOK_BASE, WORKSHEET_BASE, document_module, module_from_text, vba_project_bin
+        from xlcsr.excel.addin.vba import (
+            WORKBOOK_BASE,
+            WORKSHEET_BASE,
+            document_module,
+            module_from_text,
+            vba_project_bin,
+        )
     except ImportError:
         raise AddinUnsupported('生成加载项需要 ms-ovba：pip install "xlcsr[excel]" / '
                                "building the add-in needs ms-ovba") from None

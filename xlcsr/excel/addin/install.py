@@ -13,14 +13,14 @@ Linux has no Excel: `install_addin` raises `AddinUnsupported` there.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
+from xlcsr.disk.atomic import write_atomically
+from xlcsr.domain.errors import AddinUnsupported, WorkbookLocked
 from xlcsr.excel.addin.build import ADDIN_NAME, build_addin
 from xlcsr.excel.addin.sources import PROJECT_NAME
-from xlcsr.domain.errors import AddinUnsupported, WorkbookLocked
 
 _MAC_OFFICE = Path("Library", "Group Containers", "UBF8T346G9.Office")
 _MAC_EXCEL_DATA = Path("Library", "Containers", "com.microsoft.Excel", "Data")
@@ -85,13 +85,9 @@ def install_addin(xlam: Path | None = None, *, platform: str | None = None, home
         source = Path(xlam) if xlam is not None else build_addin(Path(scratch) / ADDIN_NAME)
         if not source.is_file():
             raise AddinUnsupported(f"找不到加载项文件 {source} / add-in file not found: {source}")
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".xlcsr-", suffix=".xlam")
-        os.close(fd)
         try:
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, target)
+            write_atomically(target, source.read_bytes(), backup=False)
         except PermissionError:
-            Path(tmp).unlink(missing_ok=True)
             raise WorkbookLocked(f"Excel 正在使用 {target}，请关闭 Excel 后重试"
                                  f" / Excel holds {target} open; close Excel and retry") from None
     if interpreter:

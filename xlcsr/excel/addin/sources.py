@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from xlcsr.excel.addin.ribbon import ribbon_xml
 from xlcsr.domain.errors import AddinUnsupported
+from xlcsr.excel.addin.ribbon import ribbon_xml
 
 PROJECT_NAME = "xlcsr"
 MACROS_DIR = Path(__file__).resolve().parents[3] / "macros"

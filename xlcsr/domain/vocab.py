@@ -1,0 +1,51 @@
+"""The product's words, each defined once: statuses, choices, sheet, file and defined names, formats.
+
+    >>> from xlcsr.domain.vocab import CLOSED_STATUSES, REGISTER_SHEET
+    >>> REGISTER_SHEET, CLOSED_STATUSES
+    ('清单', ('已完成', '已取消'))
+
+Everything else imports these names; a second copy of one of these strings is a bug waiting for a rename.
+"""
+
+from __future__ import annotations
+
+# --- choices (Chinese → English), DESIGN.md
+
+STATUSES = {"待处理": "Open", "评审中": "Under review", "处理中": "In progress",
+            "已完成": "Done", "已取消": "Cancelled"}
+OPEN, UNDER_REVIEW, IN_PROGRESS, DONE, CANCELLED = STATUSES
+CLOSED_STATUSES = (DONE, CANCELLED)
+PRIORITIES = {"高": "High", "中": "Medium", "低": "Low"}
+CONTRACT_TYPES = {"常规": "Regular", "特殊": "Special"}
+SOURCES = ("技术协议", "质量协议", "环保协议", "图纸", "产品规范", "订单合同", "以往类似产品",
+           "客户门户", "其他")
+CATEGORIES = ("产品", "测量", "环保", "包装", "追溯", "交付", "质量体系", "第三方供应商", "售后服务",
+              "商务", "其他")
+
+# --- the register workbook's sheets
+
+REGISTER_SHEET = "清单"
+SETTINGS_SHEET = "设置"
+STATE_SHEET = "_xlcsr"
+RESULT_SHEET = "校验结果"
+CHANGELOG_SHEET = "变更记录"
+REPORT_SHEET = "统计报表"
+OWN_SHEETS = (SETTINGS_SHEET, STATE_SHEET, RESULT_SHEET, CHANGELOG_SHEET, REPORT_SHEET)  # never the register
+REVIEW_SHEET = "评审记录"  # the one sheet of the review form
+
+# --- files and folders
+
+REGISTER_FILE = "顾客特殊要求清单.xlsx"
+REVIEW_FILE = "顾客特殊要求评审记录表.xlsx"
+CONFIG_FILE = "xlcsr.toml"
+BACKUP_DIR = ".xlcsr-backup"
+
+# --- defined names over the 设置 date lists, for Excel formulas that count working days
+
+HOLIDAYS_NAME, WORKDAYS_NAME = "xlcsr_节假日", "xlcsr_调休上班日"
+DATE_LIST_NAMES: dict[str, str] = {HOLIDAYS_NAME: "holidays", WORKDAYS_NAME: "workdays"}  # name → Settings field
+
+# --- number formats
+
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
