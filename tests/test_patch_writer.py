@@ -14,8 +14,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from xlcsr.domain.errors import SheetMissing, UnsafeEdit, WorkbookUnreadable
+from xlcsr.ooxml.cells import excel_serial, split_ref
 from xlcsr.ooxml.package import XlsxPackage
-from xlcsr.ooxml.sheet import excel_serial, split_ref
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
 

@@ -15,13 +15,12 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from xlcsr.domain.fields import FIELD_BY_KEY
-from xlcsr.domain.records import Column, Register, column_letter
+from xlcsr.domain.records import Register, column_letter
 from xlcsr.domain.vocab import DATE_FORMAT, RESULT_SHEET, STATE_SHEET
 from xlcsr.rules.highlight import STATE_KEY, HighlightPlan, Rule, rule_signature, shift_rows
 from xlcsr.rules.marks import ERROR_FILL, MarkPlan
 from xlcsr.rules.numbering import Assignment
-from xlcsr.workbook.locate import find_register
+from xlcsr.workbook.locate import find_register, place_new_column
 from xlcsr.workbook.state import state_rows
 
 MARK_COLOR = tuple(int(ERROR_FILL[i:i + 2], 16) for i in (2, 4, 6))  # (255, 199, 206)
@@ -80,7 +79,10 @@ class LiveBook:
             by_column[key][row] = value
         with _quiet(self.book):
             for key, cells in by_column.items():
-                column = columns.get(key) or self._add_column(sheet, register, columns, key)
+                column = columns.get(key)
+                if column is None:
+                    column = place_new_column(register, columns, key)
+                    sheet.range((register.header_row, column.index + 1)).value = column.header
                 for first, values in _runs(cells):
                     target = sheet.range((first, column.index + 1), (first + len(values) - 1, column.index + 1))
                     target.value = [[_cell(v)] for v in values]
@@ -220,14 +222,6 @@ class LiveBook:
         sheet = self.book.sheets.add(name, after=self.book.sheets[len(self.sheet_names()) - 1])
         self._names = None
         return sheet
-
-    @staticmethod
-    def _add_column(sheet: Any, register: Register, columns: dict[str, Column], key: str) -> Column:
-        used = [c.index for c in columns.values()] + [c.index for c in register.extra_columns]
-        column = Column(key, FIELD_BY_KEY[key].header, max([*used, register.width - 1]) + 1)
-        sheet.range((register.header_row, column.index + 1)).value = column.header
-        columns[key] = column
-        return column
 
 
 class _quiet:

@@ -9,8 +9,7 @@ Only the cells named change; xlcsr's bookkeeping goes to the very hidden sheet `
 
 from __future__ import annotations
 
-from xlcsr.domain.fields import FIELD_BY_KEY
-from xlcsr.domain.records import Column, Register
+from xlcsr.domain.records import Register
 from xlcsr.domain.vocab import RESULT_SHEET, STATE_SHEET
 from xlcsr.ooxml.conditional import CfRule
 from xlcsr.ooxml.package import XlsxPackage
@@ -18,6 +17,7 @@ from xlcsr.ooxml.sheet import SheetPatch
 from xlcsr.rules.highlight import STATE_KEY, HighlightPlan, rule_signature
 from xlcsr.rules.marks import ERROR_FILL, MarkPlan
 from xlcsr.rules.numbering import Assignment
+from xlcsr.workbook.locate import place_new_column
 from xlcsr.workbook.state import state_rows
 
 RESULT_WIDTHS = {1: 6, 2: 9, 3: 14, 4: 20, 5: 60, 6: 30}
@@ -28,7 +28,10 @@ def write_assignment(package: XlsxPackage, register: Register, plan: Assignment)
     sheet = package.sheet(register.sheet)
     columns = dict(register.columns)
     for (row, key), value in sorted(plan.values.items()):
-        column = columns.get(key) or _add_column(sheet, register, columns, key)
+        column = columns.get(key)
+        if column is None:
+            column = place_new_column(register, columns, key)
+            _write_header(sheet, register, column.letter, column.header)
         sheet.set_value(f"{column.letter}{row}", value)
     state = dict(register.state)
     state["high_water"] = {**dict(state.get("high_water", {})), **plan.high_water}
@@ -111,14 +114,6 @@ def _clear_marks(sheet: SheetPatch, previous: dict[str, object]) -> None:
             former = colour[0] if colour else None
             sheet.set_style(ref, styles.with_fill(current, former) if former else styles.without_fill(current))
     sheet.remove_notes()
-
-
-def _add_column(sheet: SheetPatch, register: Register, columns: dict[str, Column], key: str) -> Column:
-    used = [c.index for c in columns.values()] + [c.index for c in register.extra_columns]
-    column = Column(key, FIELD_BY_KEY[key].header, max(used + [register.width - 1]) + 1)
-    _write_header(sheet, register, column.letter, column.header)
-    columns[key] = column
-    return column
 
 
 def _write_header(sheet: SheetPatch, register: Register, letter: str, text: str) -> None:

@@ -18,7 +18,6 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from urllib.parse import unquote
@@ -27,10 +26,8 @@ from lxml import etree
 
 from xlcsr.disk.atomic import write_atomically
 from xlcsr.domain.errors import SheetMissing, UnsafeEdit, WorkbookUnreadable
-from xlcsr.ooxml.sheet import (
+from xlcsr.ooxml.cells import (
     MAX_TEXT,
-    REL_NS,
-    SheetPatch,
     cell_ref,
     clean_text,
     col_letter,
@@ -39,6 +36,8 @@ from xlcsr.ooxml.sheet import (
     number_text,
     split_ref,
 )
+from xlcsr.ooxml.parts import REL_NS, Rel
+from xlcsr.ooxml.sheet import SheetPatch
 from xlcsr.ooxml.styles import XML_DECLARATION, StyleBook
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -52,16 +51,6 @@ _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 
 Cell = str | int | float | date | datetime | None
-
-
-@dataclass(frozen=True)
-class Rel:
-    """One relationship of a part: its id, type (last URI segment) and resolved target part."""
-
-    id: str
-    kind: str
-    part: str
-    external: bool = False
 
 
 class XlsxPackage:

@@ -17,35 +17,32 @@ tables are refused with UnsafeEdit before anything changes.
 from __future__ import annotations
 
 import bisect
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import TYPE_CHECKING
-from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
 from xlcsr.domain.errors import UnsafeEdit, WorkbookUnreadable
-from xlcsr.domain.records import column_letter
 from xlcsr.ooxml import conditional
+from xlcsr.ooxml.cells import (
+    MAX_TEXT,
+    Value,
+    cell_ref,
+    clean_text,
+    excel_serial,
+    number_text,
+    split_range,
+    split_ref,
+    text_needs_preserve,
+)
+from xlcsr.ooxml.notes import CT_COMMENTS, CT_VML, NOTE_AUTHOR, comments_xml, only_note_shapes, vml_xml
+from xlcsr.ooxml.parts import REL_NS, Parts
 
-if TYPE_CHECKING:
-    from xlcsr.ooxml.package import XlsxPackage
-
-REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
-NOTE_AUTHOR = "xlcsr"
-MAX_ROW, MAX_COL, MAX_TEXT = 1_048_576, 16_384, 32_767
-CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
-CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 
-Value = str | bool | int | float | Decimal | date | datetime | None
-
-_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _R_ATTR = re.compile(rb"""(?<![\w:.-])r\s*=\s*["']([0-9]+)["']""")
 _NS_DECL = re.compile(rb"""xmlns(?::[\w.-]+)?\s*=\s*(?:"[^"]*"|'[^']*')""")
 _AFTER_LEGACY = {
@@ -55,86 +52,6 @@ _AFTER_LEGACY = {
 _MERGE_REF = re.compile(rb"""<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref\s*=\s*["']([^"']+)""")
 _WRAP = b"xlcsr-wrap"
 _PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False)
-
-
-# --- cell references and values -------------------------------------------------------------
-
-
-def col_letter(col: int) -> str:
-    """3 → 'C', 28 → 'AB' (1-based)."""
-    return column_letter(col - 1)
-
-
-def col_number(letters: str) -> int:
-    """'AB' → 28."""
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def split_ref(ref: str) -> tuple[int, int]:
-    """'$B$7' → (7, 2): 1-based row and column."""
-    m = _REF.fullmatch(ref.strip())
-    if not m:
-        raise ValueError(f"not a cell reference: {ref!r}")
-    row, col = int(m.group(2)), col_number(m.group(1))
-    if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
-        raise ValueError(f"cell reference out of range: {ref!r}")
-    return row, col
-
-
-def cell_ref(row: int, col: int) -> str:
-    return f"{col_letter(col)}{row}"
-
-
-def split_range(ref: str) -> tuple[int, int, int, int]:
-    """'B2:D9' → (2, 2, 9, 4); a single cell is a 1×1 range."""
-    first, _, last = ref.partition(":")
-    r1, c1 = split_ref(first)
-    r2, c2 = split_ref(last) if last else (r1, c1)
-    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
-
-
-def clean_text(text: str) -> str:
-    """`text` without the control characters XML cannot hold."""
-    return _ILLEGAL.sub("", text)
-
-
-def excel_serial(value: date | datetime, *, date1904: bool = False) -> int | float:
-    """The Excel serial number of a date or datetime (1900 or 1904 date system)."""
-    if isinstance(value, datetime):
-        day = value.date()
-        fraction = (value - datetime.combine(day, time(0), value.tzinfo)).total_seconds() / 86400
-    else:
-        day, fraction = value, 0.0
-    if date1904:
-        days = (day - date(1904, 1, 1)).days
-    elif day >= date(1900, 3, 1):
-        days = (day - date(1899, 12, 30)).days
-    else:
-        days = (day - date(1899, 12, 31)).days
-    if days < (0 if date1904 else 1):
-        raise ValueError(f"date before Excel's epoch: {value!r}")
-    return days + fraction if fraction else days
-
-
-def number_text(value: int | float | Decimal) -> str:
-    if isinstance(value, int):
-        return str(value)
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"Excel cannot store {value!r}")
-    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
-
-
-def text_needs_preserve(text: str) -> bool:
-    return text != text.strip() or "\n" in text or "\t" in text or "  " in text
-
-
-def inline_string_xml(text: str) -> str:
-    space = ' xml:space="preserve"' if text_needs_preserve(text) else ""
-    return f"<is><t{space}>{escape(text)}</t></is>"
 
 
 # --- the sheet -------------------------------------------------------------------------------
@@ -150,7 +67,7 @@ class _Notes:
 class SheetPatch:
     """Edits of one worksheet part, applied to its bytes when the package is written."""
 
-    def __init__(self, package: XlsxPackage, name: str, part: str) -> None:
+    def __init__(self, package: Parts, name: str, part: str) -> None:
         self.package = package
         self.name = name
         self.part = part
@@ -645,7 +562,7 @@ class SheetPatch:
         authors = [a.text or "" for a in self.package.xml(comment.part).iter("{*}author")]
         if not authors or not all(a.startswith(NOTE_AUTHOR) for a in authors):
             return _Notes("foreign")
-        if not _only_note_shapes(self.package.read(vml.part)):
+        if not only_note_shapes(self.package.read(vml.part)):
             return _Notes("foreign")
         return _Notes("ours", (comment.id, comment.part), (vml.id, vml.part))
 
@@ -672,8 +589,8 @@ class SheetPatch:
         comments_part = pkg.free_part_name(pkg.workbook_dir + "/comments{}.xml")
         vml_part = pkg.free_part_name(pkg.workbook_dir + "/drawings/vmlDrawing{}.vml")
         cells = sorted((split_ref(ref), text) for ref, text in notes.items())
-        pkg.write(comments_part, _comments_xml(cells, author))
-        pkg.write(vml_part, _vml_xml(cells, pkg.free_vml_block()))
+        pkg.write(comments_part, comments_xml(cells, author))
+        pkg.write(vml_part, vml_xml(cells, pkg.free_vml_block()))
         pkg.set_override(comments_part, CT_COMMENTS)
         pkg.ensure_default("vml", CT_VML)
         pkg.add_rel(self.part, "comments", comments_part)
@@ -708,54 +625,3 @@ def _table_header(table: etree._Element) -> tuple[int, int, int, int] | None:
         return None
     r1, c1, _, c2 = split_range(ref)
     return r1, c1, r1 + count - 1, c2
-
-
-def _only_note_shapes(vml: bytes) -> bool:
-    shapes = len(re.findall(rb"<(?:\w+:)?shape[\s>]", vml))
-    kinds = re.findall(rb"""ObjectType\s*=\s*["'](\w+)["']""", vml)
-    return shapes == len(kinds) and all(k == b"Note" for k in kinds)
-
-
-def _comments_xml(cells: list[tuple[tuple[int, int], str]], author: str) -> bytes:
-    items = "".join(
-        f'<comment ref="{cell_ref(r, c)}" authorId="0"><text><r><rPr><sz val="9"/>'
-        f'<color indexed="81"/><rFont val="宋体"/><charset val="134"/></rPr>'
-        f'<t xml:space="preserve">{escape(clean_text(text))}</t></r></text></comment>'
-        for (r, c), text in cells
-    )
-    return (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f"<authors><author>{escape(author)}</author></authors><commentList>{items}</commentList></comments>"
-    ).encode()
-
-
-def _vml_xml(cells: list[tuple[tuple[int, int], str]], block: int) -> bytes:
-    blocks = range(block, block + len(cells) // 1024 + 1)
-    shapes = "".join(_vml_shape(block * 1024 + 1 + i, r - 1, c - 1, i + 1) for i, ((r, c), _) in enumerate(cells))
-    return (
-        '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
-        'xmlns:x="urn:schemas-microsoft-com:office:excel">'
-        '<o:shapelayout v:ext="edit">'
-        f'<o:idmap v:ext="edit" data={quoteattr(",".join(map(str, blocks)))}/></o:shapelayout>'
-        '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
-        '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
-        f"{shapes}</xml>"
-    ).encode()
-
-
-def _vml_shape(shape_id: int, row: int, col: int, z: int) -> str:
-    top = max(row - 1, 0)
-    anchor = f"{col + 1}, 15, {top}, {10 if row else 2}, {col + 3}, 15, {top + 4}, 4"
-    style = (
-        f"position:absolute;margin-left:{(col + 1) * 48 + 11.25}pt;margin-top:{top * 15 + 7.5}pt;"
-        f"width:96pt;height:55.5pt;z-index:{z};visibility:hidden"
-    )
-    return (
-        f'<v:shape id="_x0000_s{shape_id}" type="#_x0000_t202" style="{style}" fillcolor="#ffffe1" o:insetmode="auto">'
-        '<v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
-        '<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
-        '<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
-        f"<x:Anchor>{anchor}</x:Anchor><x:AutoFill>False</x:AutoFill>"
-        f"<x:Row>{row}</x:Row><x:Column>{col}</x:Column></x:ClientData></v:shape>"
-    )

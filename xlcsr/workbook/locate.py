@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from xlcsr.domain.errors import HeaderNotFound, SheetMissing
-from xlcsr.domain.fields import FIELDS, field_for_header
+from xlcsr.domain.fields import FIELD_BY_KEY, FIELDS, field_for_header
 from xlcsr.domain.records import Column, Register, SourceRow, cell_text
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Settings
 from xlcsr.domain.vocab import OWN_SHEETS, REGISTER_SHEET, SETTINGS_SHEET, STATE_SHEET
@@ -81,6 +81,17 @@ def find_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[str, Column
         if len(columns) >= MIN_HEADER_FIELDS and ({"customer", "requirement"} & columns.keys()):
             return index, columns, extra
     return None
+
+
+def place_new_column(register: Register, columns: dict[str, Column], key: str) -> Column:
+    """The column for field `key`, which the sheet lacks: right of every column in use; added to `columns`.
+
+    The adapter writes its header cell (`column.header`) in the header row.
+    """
+    used = [c.index for c in columns.values()] + [c.index for c in register.extra_columns]
+    column = Column(key, FIELD_BY_KEY[key].header, max([*used, register.width - 1]) + 1)
+    columns[key] = column
+    return column
 
 
 def _candidates(names: list[str], wanted: str | None) -> list[str]:
