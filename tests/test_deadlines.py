@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from xlcsr.domain.records import CsrRecord
-from xlcsr.domain.settings import DEFAULT_SETTINGS, Holiday
+from xlcsr.domain.settings import DEFAULT_SETTINGS, CalendarDay
 from xlcsr.rules.deadlines import case_timing
 
 SETTINGS = DEFAULT_SETTINGS.model_copy(update={"holidays": (), "workdays": ()})
@@ -40,8 +40,8 @@ def test_missing_due_falls_back_to_the_sla() -> None:
 
 
 def test_holidays_do_not_count_and_make_up_days_do() -> None:
-    settings = SETTINGS.model_copy(update={"holidays": (Holiday(day=date(2026, 11, 24)),),
-                                           "workdays": (Holiday(day=date(2026, 11, 22)),)})
+    settings = SETTINGS.model_copy(update={"holidays": (CalendarDay(day=date(2026, 11, 24)),),
+                                           "workdays": (CalendarDay(day=date(2026, 11, 22)),)})
     timing = case_timing(record(due=date(2026, 11, 20)), settings, date(2026, 11, 25))
     assert timing.overdue_days == 3  # Sun 22nd (make-up) + Mon 23rd + Wed 25th; Tue 24th off
 

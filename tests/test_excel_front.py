@@ -11,7 +11,7 @@ import pytest
 from books import GOOD_ROW, calamine_rows, row, write_register
 from fake_excel import FakeExcel
 
-from xlcsr.app import commands as actions
+from xlcsr.app import commands
 from xlcsr.excel import button_actions, dispatch
 from xlcsr.excel.buttons import BUTTONS
 from xlcsr.excel.live_book import MARK_COLOR
@@ -62,7 +62,7 @@ def test_every_button_has_an_action_and_every_action_a_button() -> None:
 
 def test_assign_button_gives_the_same_register_as_the_command(tmp_path: Path) -> None:
     book, excel = twins(tmp_path, MIXED)
-    actions.assign_case_numbers(book, today=TODAY)
+    commands.assign_case_numbers(book, today=TODAY)
     message = dispatch("assign", book=excel.book(), today=TODAY)
     assert register_values(excel) == file_values(book)
     assert "已分配 2 个案件号" in message and "跳过 3 个有问题的行" in message
@@ -72,7 +72,7 @@ def test_assign_button_gives_the_same_register_as_the_command(tmp_path: Path) ->
 
 def test_validate_button_marks_the_same_cells_and_lists_the_same_problems(tmp_path: Path) -> None:
     book, excel = twins(tmp_path, MIXED)
-    actions.validate_workbook(book, today=TODAY, mark=True)
+    commands.validate_workbook(book, today=TODAY, mark=True)
     message = dispatch("validate", book=excel.book(), today=TODAY)
     sheet = excel.sheets["清单"]
     assert {cell for cell, color in sheet.colors.items() if color == MARK_COLOR} == file_marked(book)
@@ -119,7 +119,7 @@ def test_marks_made_in_excel_are_cleared_by_the_command_after_saving(tmp_path: P
     wb.create_sheet("_xlcsr").append(["marks", marks])
     wb["_xlcsr"].sheet_state = "veryHidden"
     wb.save(book)
-    assert actions.validate_workbook(book, today=TODAY, mark=True).valid
+    assert commands.validate_workbook(book, today=TODAY, mark=True).valid
     assert file_marked(book) == set()
 
 

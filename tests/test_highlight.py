@@ -17,7 +17,7 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import PatternFill
 from typer.testing import CliRunner
 
-from xlcsr.app import commands as actions
+from xlcsr.app import commands
 from xlcsr.cli.app import app
 from xlcsr.excel import dispatch
 from xlcsr.excel.live_book import LiveBook
@@ -98,7 +98,7 @@ def test_sign_off_data_adds_a_purple_rule_over_the_rows_still_waiting(tmp_path: 
             for n in range(1, 6)]
     book = write_register(tmp_path / "r.xlsx", rows)
     review = Waiting({"CSR-2026-0001": ("技术部",), "CSR-2026-0003": ("品质部",), "CSR-2026-0004": ("品质部",)})
-    result = actions.highlight_workbook(book, today=TODAY, review=review)
+    result = commands.highlight_workbook(book, today=TODAY, review=review)
     purple = [r for r in result.plan.rules if r.key == "review_late"]
     assert [(r.sqref, r.formula) for r in purple] == [(
         "A4:N4 A6:N7",
@@ -124,7 +124,7 @@ def test_a_signature_survives_excel_moving_the_rule() -> None:
 # -- the file front -----------------------------------------------------------------------------
 
 def test_rules_have_the_right_formulas_colours_and_range(book: Path) -> None:
-    result = actions.highlight_workbook(book, today=TODAY)
+    result = commands.highlight_workbook(book, today=TODAY)
     assert (result.overdue, result.due_soon, result.skipped) == (2, 1, [8])
     area = "A4:N1009"  # every register column and the new 逾期天数 (N), 1000 rows below the last
     assert rules(book) == [
@@ -138,22 +138,22 @@ def test_rules_have_the_right_formulas_colours_and_range(book: Path) -> None:
 
 
 def test_the_days_overdue_column_for_a_fixed_today(book: Path) -> None:
-    actions.highlight_workbook(book, today=TODAY)
+    commands.highlight_workbook(book, today=TODAY)
     rows = calamine_rows(book)
     assert rows[2][13] == "逾期天数"
     assert [r[13] for r in rows[3:9]] == [3, "", "", "", "", 11]
-    actions.highlight_workbook(book, today=date(2026, 11, 30))  # the nightly refresh
+    commands.highlight_workbook(book, today=date(2026, 11, 30))  # the nightly refresh
     assert [r[13] for r in calamine_rows(book)[3:9]] == [6, 1, "", "", "", 14]
 
 
 def test_days_overdue_count_a_make_up_saturday(tmp_path: Path) -> None:
     book = write_register(tmp_path / "r.xlsx", [row(接收日期=date(2026, 9, 28), 截止日期=date(2026, 10, 9))])
-    actions.highlight_workbook(book, today=date(2026, 10, 12))  # Saturday 10-10 is a 调休 working day
+    commands.highlight_workbook(book, today=date(2026, 10, 12))  # Saturday 10-10 is a 调休 working day
     assert calamine_rows(book)[3][13] == 2
 
 
 def test_the_legend_stands_beside_the_header(book: Path) -> None:
-    actions.highlight_workbook(book, today=TODAY)
+    commands.highlight_workbook(book, today=TODAY)
     ws = openpyxl.load_workbook(book)["清单"]
     assert [ws.cell(3, c).value for c in range(15, 20)] == [None, "图例", "逾期", "即将到期", "已完成或已取消"]
     assert [ws.cell(3, c).fill.fgColor.rgb for c in range(17, 20)] == [
@@ -162,21 +162,21 @@ def test_the_legend_stands_beside_the_header(book: Path) -> None:
 
 
 def test_rerunning_keeps_one_set_of_rules_one_column_and_one_legend(book: Path) -> None:
-    actions.highlight_workbook(book, today=TODAY)
+    commands.highlight_workbook(book, today=TODAY)
     first = calamine_rows(book)
     for _ in range(2):
-        actions.highlight_workbook(book, today=TODAY)
+        commands.highlight_workbook(book, today=TODAY)
     assert len(rules(book)) == 3
     assert calamine_rows(book) == first
     assert openpyxl.load_workbook(book)["清单"].max_column == 19
 
 
 def test_the_legend_moves_without_leftovers_when_the_user_adds_a_column(book: Path) -> None:
-    actions.highlight_workbook(book, today=TODAY)
+    commands.highlight_workbook(book, today=TODAY)
     wb = openpyxl.load_workbook(book)
     wb["清单"]["O3"] = "跟进人"  # typed into the gap beside 逾期天数
     wb.save(book)
-    actions.highlight_workbook(book, today=TODAY)
+    commands.highlight_workbook(book, today=TODAY)
     ws = openpyxl.load_workbook(book)["清单"]
     assert [ws.cell(3, c).value for c in range(14, 21)] == [
         "逾期天数", "跟进人", None, "图例", "逾期", "即将到期", "已完成或已取消"]
@@ -188,7 +188,7 @@ def test_the_legend_moves_without_leftovers_when_the_user_adds_a_column(book: Pa
 def test_without_due_and_status_columns_red_comes_from_the_days_overdue(tmp_path: Path) -> None:
     book = write_register(tmp_path / "r.xlsx", [["吉利汽车", "PPAP", date(2026, 11, 3), "高"]],
                           headers=["客户名称", "要求描述", "接收日期", "优先级"])
-    result = actions.highlight_workbook(book, today=TODAY)
+    result = commands.highlight_workbook(book, today=TODAY)
     assert [(r.key, r.formula) for r in result.plan.rules] == [("overdue", "N($E4)>0")]
     assert calamine_rows(book)[3][4] == 11
 
@@ -197,14 +197,14 @@ def test_a_users_rule_stays_unchanged_after_two_runs(book: Path) -> None:
     with_user_rule(book)
     user = rules(book)
     for _ in range(2):
-        actions.highlight_workbook(book, today=TODAY)
+        commands.highlight_workbook(book, today=TODAY)
     found = rules(book)
     assert found[0] == user[0] == ("G4:G200", '$G4="高"', 1, USER_FILL, False)
     assert [(f, p) for _, f, p, _, _ in found[1:]] == [(DONE, 2), (OVERDUE, 3), (SOON, 4)]
 
 
 def test_rules_excel_moved_or_split_are_still_replaced(book: Path) -> None:
-    actions.highlight_workbook(book, today=TODAY)
+    commands.highlight_workbook(book, today=TODAY)
     wb = openpyxl.load_workbook(book)
     ws = wb["清单"]
     split = openpyxl.formatting.formatting.ConditionalFormattingList()
@@ -218,12 +218,12 @@ def test_rules_excel_moved_or_split_are_still_replaced(book: Path) -> None:
     wb.save(book)
     with_user_rule(book)
     assert len(rules(book)) == 7
-    actions.highlight_workbook(book, today=TODAY)
+    commands.highlight_workbook(book, today=TODAY)
     assert [f for _, f, _, _, _ in rules(book)] == ['$G4="高"', DONE, OVERDUE, SOON]
 
 
 def test_rules_survive_an_openpyxl_save_and_reload(book: Path) -> None:
-    actions.highlight_workbook(book, today=TODAY)
+    commands.highlight_workbook(book, today=TODAY)
     before = rules(book)
     openpyxl.load_workbook(book).save(book)
     assert rules(book) == before
@@ -231,7 +231,7 @@ def test_rules_survive_an_openpyxl_save_and_reload(book: Path) -> None:
 
 def test_rules_survive_libreoffice(book: Path, to_pdf, tmp_path: Path) -> None:
     with_user_rule(book)
-    actions.highlight_workbook(book, today=TODAY)
+    commands.highlight_workbook(book, today=TODAY)
     assert to_pdf(book).stat().st_size > 0
     out = tmp_path / "lo-xlsx"
     command = ["soffice", "--headless", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
@@ -246,7 +246,7 @@ def test_rules_survive_libreoffice(book: Path, to_pdf, tmp_path: Path) -> None:
 def test_every_other_cell_is_unchanged(tmp_path: Path) -> None:
     book = write_register(tmp_path / "r.xlsx", [[*values, "自定义"] for values in ROWS], headers=[*HEADERS, "内部编号"])
     before = openpyxl_values(book)
-    actions.highlight_workbook(book, today=TODAY)
+    commands.highlight_workbook(book, today=TODAY)
     after = openpyxl_values(book)
     changed = {ref for ref in set(before) | set(after) if before.get(ref) != after.get(ref)}
     assert changed == {"O3", "O4", "O9", "Q3", "R3", "S3", "T3"}  # 逾期天数 after 内部编号, legend after a gap
@@ -271,8 +271,8 @@ def sheet_tail(path: Path) -> str:
 def test_every_part_highlight_has_no_business_with_stays_byte_identical(tmp_path: Path) -> None:
     book = write_rich_register(tmp_path / "rich.xlsx", RICH_ROWS)
     before, tail = parts(book), sheet_tail(book)
-    actions.highlight_workbook(book, today=TODAY)
-    actions.highlight_workbook(book, today=TODAY)
+    commands.highlight_workbook(book, today=TODAY)
+    commands.highlight_workbook(book, today=TODAY)
     after = parts(book)
     assert {name for name in before if name not in TOUCHABLE and after.get(name) != before[name]} == set()
     assert len(set(after) - set(before)) == 1  # the state sheet _xlcsr
@@ -303,7 +303,7 @@ def twins(tmp_path: Path, rows: list[list[object]]) -> tuple[Path, FakeExcel]:
 def test_the_button_gives_the_same_column_legend_and_rules_as_the_command(tmp_path: Path) -> None:
     book, excel = twins(tmp_path, ROWS)
     excel.sheets["清单"].active = (20, 5)  # wherever the user's cursor is
-    actions.highlight_workbook(book, today=TODAY)
+    commands.highlight_workbook(book, today=TODAY)
     message = dispatch("highlight", book=excel.book(), today=TODAY)
     assert "逾期 2 条，即将到期 1 条" in message and "第 8 行" in message
     sheet = excel.sheets["清单"]
@@ -322,7 +322,7 @@ def test_review_rules_in_excel_are_anchored_at_their_own_rows(tmp_path: Path) ->
     rows = [row(案件号=f"CSR-2026-{n:04d}", 接收日期=date(2026, 10, 9)) for n in range(1, 80)]
     excel = FakeExcel.from_file(write_register(tmp_path / "r.xlsx", rows))
     review = Waiting({f"CSR-2026-{n:04d}": ("技术部",) for n in range(1, 80, 2)})  # every other row: 40 areas
-    result = actions.highlight_workbook(LiveBook(excel.book()), today=TODAY, review=review)
+    result = commands.highlight_workbook(LiveBook(excel.book()), today=TODAY, review=review)
     purple = [r for r in excel.sheets["清单"].rules if r.fill == (0xE4, 0xC8, 0xF5)]
     assert len(purple) > 1
     formula = next(r.formula for r in result.plan.rules if r.key == "review_late")

@@ -8,7 +8,7 @@ import pytest
 
 from xlcsr.domain.case_pattern import CasePattern
 from xlcsr.domain.records import CsrRecord
-from xlcsr.domain.settings import DEFAULT_SETTINGS, Holiday
+from xlcsr.domain.settings import DEFAULT_SETTINGS, CalendarDay
 from xlcsr.domain.workdays import WorkCalendar
 from xlcsr.rules.numbering import plan_assignment
 
@@ -47,8 +47,8 @@ def test_missing_due_comes_from_priority_sla_in_working_days() -> None:
 
 def test_holidays_and_make_up_days_move_the_due_date() -> None:
     settings = NO_HOLIDAYS.model_copy(update={
-        "holidays": (Holiday(day=date(2026, 10, 1)), Holiday(day=date(2026, 10, 2))),
-        "workdays": (Holiday(day=date(2026, 10, 10)),)})
+        "holidays": (CalendarDay(day=date(2026, 10, 1)), CalendarDay(day=date(2026, 10, 2))),
+        "workdays": (CalendarDay(day=date(2026, 10, 10)),)})
     plan = plan_assignment([record(4, date(2026, 9, 30), priority="中")], settings, used=[], high_water={})
     # 10-01 and 10-02 off; 10-05..09 count 5, Saturday 10-10 is the 6th, 10-12..15 the 7th to 10th
     assert plan.values[(4, "due")] == date(2026, 10, 15)

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from books import GOOD_ROW, HEADERS, calamine_rows, openpyxl_values, parts, row, write_register, write_rich_register
 
-from xlcsr.app import commands as actions
+from xlcsr.app import commands
 from xlcsr.domain.errors import HeaderNotFound, WorkbookLocked
 from xlcsr.files.reader import read_register
 from xlcsr.ooxml.package import XlsxPackage
@@ -65,13 +65,13 @@ def test_every_date_form_in_a_real_file(tmp_path: Path) -> None:
     forms = [date(2026, 11, 3), datetime(2026, 11, 3, 0, 0), 46329, "2026-11-03", "2026/11/3", "2026.11.3",
              "2026年11月3日"]
     book = write_register(tmp_path / "r.xlsx", [row(接收日期=form) for form in forms] + [row(接收日期="11/3/26")])
-    report = actions.validate_workbook(book, today=TODAY)
+    report = commands.validate_workbook(book, today=TODAY)
     assert codes(report) == [(11, "received", "bad_date")]
 
 
 def test_a_workbook_without_settings_uses_the_defaults_and_says_so(tmp_path: Path) -> None:
     book = write_register(tmp_path / "r.xlsx", [row(负责人="不认识的人")], settings=False)
-    report = actions.validate_workbook(book, today=TODAY)
+    report = commands.validate_workbook(book, today=TODAY)
     assert report.valid and [str(w.code) for w in report.warnings] == ["default_settings"]
 
 
@@ -80,7 +80,7 @@ def test_a_workbook_without_settings_uses_the_defaults_and_says_so(tmp_path: Pat
 def test_assign_numbers_fills_due_and_status_and_is_idempotent(tmp_path: Path) -> None:
     book = write_register(tmp_path / "r.xlsx", [GOOD_ROW, row(接收日期=date(2025, 12, 31), 优先级="低"),
                                                  row(客户名称="")])
-    result = actions.assign_case_numbers(book, today=TODAY)
+    result = commands.assign_case_numbers(book, today=TODAY)
     assert result.assignment.numbered == [(4, "CSR-2026-0001"), (5, "CSR-2025-0001")]
     assert result.skipped == [6]
     for values in (calamine_rows(book), None):
@@ -92,13 +92,13 @@ def test_assign_numbers_fills_due_and_status_and_is_idempotent(tmp_path: Path) -
         assert values[3][10] == "待处理"
         assert values[5][0] in ("", None)
     before = book.read_bytes()
-    again = actions.assign_case_numbers(book, today=TODAY)
+    again = commands.assign_case_numbers(book, today=TODAY)
     assert not again.written and book.read_bytes() == before
 
 
 def test_a_deleted_last_number_is_never_reused(tmp_path: Path) -> None:
     book = write_register(tmp_path / "r.xlsx", [GOOD_ROW, GOOD_ROW])
-    actions.assign_case_numbers(book, today=TODAY)
+    commands.assign_case_numbers(book, today=TODAY)
     package = XlsxPackage.open(book)
     sheet = package.sheet("清单")
     for col in "ABCDEFGHIJKLM":
@@ -107,22 +107,22 @@ def test_a_deleted_last_number_is_never_reused(tmp_path: Path) -> None:
     sheet.set_value("D6", "新要求")
     sheet.set_value("F6", "2026-11-20")
     package.save()
-    result = actions.assign_case_numbers(book, today=TODAY)
+    result = commands.assign_case_numbers(book, today=TODAY)
     assert result.assignment.numbered == [(6, "CSR-2026-0003")]
 
 
 def test_assign_adds_a_missing_case_number_column(tmp_path: Path) -> None:
     headers = [h for h in HEADERS if h != "案件号"]
     book = write_register(tmp_path / "r.xlsx", [GOOD_ROW[1:]], headers=headers)
-    actions.assign_case_numbers(book, today=TODAY)
+    commands.assign_case_numbers(book, today=TODAY)
     values = calamine_rows(book)
     assert values[2][len(headers)] == "案件号" and values[3][len(headers)] == "CSR-2026-0001"
 
 
 def test_requirement_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
     book = write_register(tmp_path / "r.xlsx", [GOOD_ROW, row(要求描述=HYPERLINK)])
-    actions.assign_case_numbers(book, today=TODAY)
-    actions.validate_workbook(book, today=TODAY, mark=True)
+    commands.assign_case_numbers(book, today=TODAY)
+    commands.validate_workbook(book, today=TODAY, mark=True)
     cell = openpyxl.load_workbook(book)["清单"]["D5"]
     assert (cell.value, cell.data_type) == (HYPERLINK, "s")
     assert calamine_rows(book)[4][3] == HYPERLINK
@@ -141,7 +141,7 @@ def test_mark_fills_annotates_lists_and_clears_when_fixed(tmp_path: Path) -> Non
     wb["清单"]["E5"].fill = openpyxl.styles.PatternFill("solid", fgColor="FFFFFF00")  # the user's own
     wb.save(book)
 
-    report = actions.validate_workbook(book, today=TODAY, mark=True)
+    report = commands.validate_workbook(book, today=TODAY, mark=True)
     assert codes(report) == [(5, "category", "bad_choice"), (5, "received", "bad_date")]  # E5, F5
     assert fill_of(book, "F5") == "FFFFC7CE" and fill_of(book, "E5") == "FFFFC7CE"
     ws = openpyxl.load_workbook(book)["清单"]
@@ -155,7 +155,7 @@ def test_mark_fills_annotates_lists_and_clears_when_fixed(tmp_path: Path) -> Non
     package.sheet("清单").set_value("E5", "产品")
     package.sheet("清单").set_value("F5", "2026-11-04")
     package.save()
-    report = actions.validate_workbook(book, today=TODAY, mark=True)
+    report = commands.validate_workbook(book, today=TODAY, mark=True)
     assert report.valid
     assert fill_of(book, "E5") == "FFFFFF00" and fill_of(book, "F5") is None
     assert openpyxl.load_workbook(book)["清单"]["F5"].comment is None
@@ -175,9 +175,9 @@ def test_every_part_a_command_has_no_business_with_stays_byte_identical(tmp_path
     book = write_rich_register(tmp_path / "rich.xlsx", RICH_ROWS)
     before = parts(book)
     if command == "assign":
-        actions.assign_case_numbers(book, today=TODAY)
+        commands.assign_case_numbers(book, today=TODAY)
     else:
-        actions.validate_workbook(book, today=TODAY, mark=True)
+        commands.validate_workbook(book, today=TODAY, mark=True)
     after = parts(book)
     assert "xl/sharedStrings.xml" in before
     untouched = {name for name in before if name not in TOUCHABLE}
@@ -206,8 +206,8 @@ def test_every_other_cell_and_user_objects_survive(tmp_path: Path) -> None:
     wb.save(book)
     before = openpyxl_values(book)
 
-    actions.assign_case_numbers(book, today=TODAY)
-    actions.validate_workbook(book, today=TODAY, mark=True)
+    commands.assign_case_numbers(book, today=TODAY)
+    commands.validate_workbook(book, today=TODAY, mark=True)
     after = openpyxl_values(book)
     changed = {ref for ref in set(before) | set(after) if before.get(ref) != after.get(ref)}
     assert changed == {"A4", "A5", "H4", "H5", "K4", "K5"}
@@ -222,8 +222,8 @@ def test_xlsm_keeps_its_vba_project_byte_identical(tmp_path: Path) -> None:
     vba = b"\xd0\xcf\x11\xe0" + bytes(range(256)) * 16
     book = write_rich_register(tmp_path / "rich.xlsm", [GOOD_ROW], vba=vba)
     before = parts(book)["xl/vbaProject.bin"]
-    actions.assign_case_numbers(book, today=TODAY)
-    actions.validate_workbook(book, today=TODAY, mark=True)
+    commands.assign_case_numbers(book, today=TODAY)
+    commands.validate_workbook(book, today=TODAY, mark=True)
     assert parts(book)["xl/vbaProject.bin"] == before
     assert calamine_rows(book)[3][0] == "CSR-2026-0001"
 
@@ -233,7 +233,7 @@ def test_a_workbook_open_in_excel_is_never_written(tmp_path: Path) -> None:
     (tmp_path / "~$r.xlsx").write_bytes(b"lock")
     before = book.read_bytes()
     with pytest.raises(WorkbookLocked, match="正在 Excel 中打开"):
-        actions.assign_case_numbers(book, today=TODAY)
+        commands.assign_case_numbers(book, today=TODAY)
     assert book.read_bytes() == before
 
 
@@ -246,14 +246,14 @@ def test_a_crash_while_saving_leaves_the_original_intact(tmp_path: Path, monkeyp
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError):
-        actions.assign_case_numbers(book, today=TODAY)
+        commands.assign_case_numbers(book, today=TODAY)
     assert book.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["r.xlsx"]
 
 
 def test_marks_on_thousands_of_cells_are_remembered_and_cleared(tmp_path: Path) -> None:
     book = write_register(tmp_path / "r.xlsx", [row(类别="安全", 优先级="紧急")] * 1500)
-    report = actions.validate_workbook(book, today=TODAY, mark=True)
+    report = commands.validate_workbook(book, today=TODAY, mark=True)
     assert len(report.errors) == 3000
     assert fill_of(book, "E1503") == "FFFFC7CE"
     register = read_register(book)
@@ -263,7 +263,7 @@ def test_marks_on_thousands_of_cells_are_remembered_and_cleared(tmp_path: Path) 
         package.sheet("清单").set_value(f"E{r}", "产品")
         package.sheet("清单").set_value(f"G{r}", "中")
     package.save()
-    assert actions.validate_workbook(book, today=TODAY, mark=True).valid
+    assert commands.validate_workbook(book, today=TODAY, mark=True).valid
     assert fill_of(book, "E1503") is None and fill_of(book, "G4") is None
 
 
@@ -272,8 +272,8 @@ def test_a_second_run_that_changes_nothing_writes_nothing(tmp_path: Path, comman
     from xlcsr.disk.atomic import backups_of
 
     book = write_register(tmp_path / "r.xlsx", [GOOD_ROW, row(类别="安全"), row(截止日期=date(2026, 11, 10))])
-    run = {"mark": lambda: actions.validate_workbook(book, today=TODAY, mark=True),
-           "highlight": lambda: actions.highlight_workbook(book, today=TODAY)}[command]
+    run = {"mark": lambda: commands.validate_workbook(book, today=TODAY, mark=True),
+           "highlight": lambda: commands.highlight_workbook(book, today=TODAY)}[command]
     run()
     before, backups = book.read_bytes(), backups_of(book)
     run()

@@ -111,3 +111,14 @@ def test_every_code_has_a_message_template() -> None:
         zh, en = TEMPLATES[code]
         issue = Issue.make(code, row=1, column="A", field="customer", value="v", extra="x")
         assert issue.message and issue.message_en and zh and en
+
+
+def test_a_default_priority_missing_from_the_priorities_is_a_settings_error_not_a_recursion() -> None:
+    from pydantic import ValidationError
+
+    from xlcsr.domain.settings import Priority
+
+    with pytest.raises(ValidationError, match="默认优先级「中」不在优先级中"):
+        Settings(priorities=(Priority(name="急", english="Urgent", sla_days=2),))
+    custom = Settings(priorities=(Priority(name="急", english="Urgent", sla_days=2),), default_priority="urgent")
+    assert custom.sla_days("急") == 2 and custom.sla_days("不存在") == 2 and DEFAULT_SETTINGS.sla_days("LOW") == 20

@@ -101,3 +101,21 @@ def test_same_instant_backups_do_not_overwrite(tmp_path: Path):
 
 def test_check_unlocked_passes_without_lock(tmp_path: Path):
     check_unlocked(tmp_path / "register.xlsx")
+
+
+def test_a_new_file_gets_the_plain_open_mode_without_touching_the_umask(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    umask = os.umask(0o027)
+    try:
+        def no_umask(_mask: int) -> int:
+            raise AssertionError("the process umask was changed")
+
+        monkeypatch.setattr(os, "umask", no_umask)
+        path = tmp_path / "new" / "message.eml"
+        assert write_atomically(path, b"data", backup=False) is None
+        assert path.read_bytes() == b"data" and path.stat().st_mode & 0o777 == 0o640
+        write_atomically(path, b"again", backup=False)
+        assert path.read_bytes() == b"again" and not (path.parent / ".xlcsr-backup").exists()
+        assert [p.name for p in path.parent.iterdir()] == ["message.eml"]
+    finally:
+        monkeypatch.undo()
+        os.umask(umask)

@@ -13,7 +13,7 @@ import python_calamine
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from xlcsr.domain.errors import BadSettings
-from xlcsr.domain.settings import DEFAULT_SETTINGS, Department, Holiday, Person, Priority, Settings
+from xlcsr.domain.settings import DEFAULT_SETTINGS, CalendarDay, Department, Person, Priority, Settings
 from xlcsr.files.settings_writer import write_settings_sheet
 from xlcsr.workbook.settings_sheet import (
     BLOCK_COLUMNS,
@@ -32,7 +32,7 @@ CUSTOM = Settings(
     priorities=(Priority(name="紧急", english="Urgent", sla_days=0),
                 Priority(name="一般", english="Normal", sla_days=15)),
     default_priority="一般",
-    holidays=(Holiday(day=date(2027, 1, 1), note="元旦"),),
+    holidays=(CalendarDay(day=date(2027, 1, 1), note="元旦"),),
     workdays=(),
     case_pattern="QR{seq:05d}",
     lead_days=0,

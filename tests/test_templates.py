@@ -16,16 +16,10 @@ from xlcsr.app.commands import init_workbooks
 from xlcsr.domain.errors import WorkbookLocked
 from xlcsr.domain.fields import FIELDS
 from xlcsr.domain.settings import DEFAULT_SETTINGS
-from xlcsr.domain.vocab import CONTRACT_TYPES, REGISTER_FILE, REVIEW_FILE, STATUSES
-from xlcsr.files.new_books import (
-    APPROVALS,
-    CHANGELOG_HEADERS,
-    REVIEW_CELLS,
-    REVIEW_OPINIONS,
-    make_register,
-    make_review_form,
-    review_departments,
-)
+from xlcsr.domain.vocab import APPROVALS, CONTRACT_TYPES, REGISTER_FILE, REVIEW_FILE, REVIEW_OPINIONS, STATUSES
+from xlcsr.files.new_books import make_register, make_review_form
+from xlcsr.workbook.changelog import CHANGELOG_HEADERS
+from xlcsr.workbook.forms import REVIEW_CELLS, review_departments
 from xlcsr.workbook.settings_sheet import settings_from_rows
 
 REPO = Path(__file__).resolve().parents[1]

@@ -123,6 +123,18 @@ def init_workbooks(directory: Path, *, lang: str = "zh") -> tuple[list[Path], li
     return written, kept
 
 
+def new_register(folder: Path, *, today: date, lang: str = "zh") -> Path:
+    """A fresh register from the template in `folder`, named for `today`, never over an existing file."""
+    from xlcsr.files.new_books import make_register
+
+    stem = Path(REGISTER_FILE).stem
+    target, n = folder / f"{stem}-{today:%Y%m%d}.xlsx", 2
+    while target.exists():
+        target = folder / f"{stem}-{today:%Y%m%d}-{n}.xlsx"
+        n += 1
+    return make_register(target, lang=lang)
+
+
 @dataclass
 class DemoOutcome:
     """The demo register and what validate and assign made of it."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from xlcsr.domain.vocab import DONE, IN_PROGRESS, OPEN, UNDER_REVIEW
+
 # (customer, product, category, source, source document, IATF clause, requirement, departments, owner)
 _CSRS = (
     ("比亚迪汽车", "BYD-EV-0231 线束总成", "环保", "环保协议", "BYD-HS-2024 A版", "8.4.2.2",
@@ -93,7 +95,7 @@ _WRONG = (
     {"customer": "吉利汽车", "requirement": "功能安全按 ISO 26262 ASIL-B 开发", "category": "功能安全",
      "departments": "研发部"},
     {"customer": "长城汽车", "requirement": '=HYPERLINK("http://portal.example.com","门户要求")',
-     "status": "已完成"},
+     "status": DONE},
     {"customer": "上汽大众", "requirement": "年度 VDA 6.3 复审", "due_before_received": True},
     {"customer": "比亚迪汽车", "requirement": "包装标签增加 BYD 物料编码", "owner": "孙悟空",
      "duplicate_of": 0},
@@ -103,7 +105,7 @@ _WRONG = (
 def demo_rows(today: date) -> list[dict[str, object]]:
     """Forty-two register rows received in the weeks before `today`; the last six are wrong."""
     rows: list[dict[str, object]] = []
-    statuses = ("已完成", "处理中", "评审中", "待处理", "处理中", "待处理")
+    statuses = (DONE, IN_PROGRESS, UNDER_REVIEW, OPEN, IN_PROGRESS, OPEN)
     priorities = ("高", "中", "中", "低", "中", "高", "中")
     for index, (customer, product, category, source, ref, clause, text, depts, owner) in enumerate(_CSRS):
         received = today - timedelta(days=75 - 2 * index)
@@ -116,9 +118,9 @@ def demo_rows(today: date) -> list[dict[str, object]]:
         }
         if index < 12:
             row["case_no"] = f"CSR-{received.year}-{index + 1:04d}"
-        if status == "已完成":
+        if status == DONE:
             row["closed"] = received + timedelta(days=9)
-        if index % 5 == 0 and status != "已完成":
+        if index % 5 == 0 and status != DONE:
             row["due"] = received + timedelta(days=21)
         rows.append(row)
     for index, wrong in enumerate(_WRONG):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import schedule
 
-from xlcsr.app import commands as actions
+from xlcsr.app import commands
 from xlcsr.app.config import Config
 from xlcsr.app.remind import send_reminders
 from xlcsr.disk.atomic import check_unlocked
@@ -101,7 +101,7 @@ def run_register(path: Path, *, today: date) -> RegisterRun:
             run.failures.append(str(unreadable))
         return run
     try:
-        result = actions.highlight_workbook(book, today=today)
+        result = commands.highlight_workbook(book, today=today)
     except XlcsrError as exc:
         run.failures.append(str(exc))
         return run

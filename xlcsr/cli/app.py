@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from xlcsr.app import commands as actions
+from xlcsr.app import commands
 from xlcsr.cli import render
 from xlcsr.cli.addin import addin_app
 from xlcsr.cli.options import Lang, Today, exits_cleanly, today_or_now
@@ -46,7 +46,7 @@ def validate(
 
     Example: xlcsr validate 顾客特殊要求清单.xlsx --mark
     """
-    report = actions.validate_workbook(book, today=today_or_now(today), mark=mark, lang=lang)
+    report = commands.validate_workbook(book, today=today_or_now(today), mark=mark, lang=lang)
     if as_json:
         typer.echo(json.dumps(report.to_json(lang), ensure_ascii=False, indent=2))
     else:
@@ -64,7 +64,7 @@ def assign(book: Book, today: Today = None, lang: Lang = "zh") -> None:
 
     Example: xlcsr assign 顾客特殊要求清单.xlsx
     """
-    result = actions.assign_case_numbers(book, today=today_or_now(today))
+    result = commands.assign_case_numbers(book, today=today_or_now(today))
     render.show_assignment(result, lang)
     raise typer.Exit(1 if result.skipped else 0)
 
@@ -76,7 +76,7 @@ def highlight(book: Book, today: Today = None, lang: Lang = "zh") -> None:
 
     Example: xlcsr highlight 顾客特殊要求清单.xlsx
     """
-    result = actions.highlight_workbook(book, today=today_or_now(today), lang=lang)
+    result = commands.highlight_workbook(book, today=today_or_now(today), lang=lang)
     render.show_highlight(result, lang)
     raise typer.Exit(1 if result.skipped else 0)
 
@@ -89,7 +89,7 @@ def init(directory: Annotated[Path, typer.Argument(help="目标文件夹 / targe
 
     Example: xlcsr init ./CSR
     """
-    written, kept = actions.init_workbooks(directory, lang=lang)
+    written, kept = commands.init_workbooks(directory, lang=lang)
     render.show_init(written, kept, lang)
     raise typer.Exit(1 if kept else 0)
 
@@ -102,7 +102,7 @@ def demo(directory: Annotated[Path, typer.Argument(help="演示文件夹 / demo 
 
     Example: xlcsr demo ./demo
     """
-    outcome = actions.run_demo(directory, today=today_or_now(today), lang=lang)
+    outcome = commands.run_demo(directory, today=today_or_now(today), lang=lang)
     render.show_demo(outcome, lang)
 
 

@@ -11,7 +11,7 @@ from rich.table import Table
 from xlcsr.domain.issues import ValidationReport
 
 if TYPE_CHECKING:
-    from xlcsr.app import commands as actions
+    from xlcsr.app import commands
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
@@ -49,7 +49,7 @@ def show_validation(report: ValidationReport, lang: str = "zh") -> None:
     console.print(report.summary(lang))
 
 
-def show_assignment(result: actions.AssignResult, lang: str = "zh") -> None:
+def show_assignment(result: commands.AssignResult, lang: str = "zh") -> None:
     zh = lang != "en"
     numbered = result.assignment.numbered
     shown = numbered if len(numbered) <= 8 else [*numbered[:3], None, *numbered[-2:]]
@@ -73,7 +73,7 @@ def show_assignment(result: actions.AssignResult, lang: str = "zh") -> None:
                       "(run validate for the reasons)[/]")
 
 
-def show_highlight(result: actions.HighlightResult, lang: str = "zh") -> None:
+def show_highlight(result: commands.HighlightResult, lang: str = "zh") -> None:
     from xlcsr.rules.highlight import counts_text
 
     zh = lang != "en"
@@ -97,7 +97,7 @@ def show_init(written: list[Path], kept: list[Path], lang: str = "zh") -> None:
         console.print(f"[yellow]已存在，未覆盖 {path}[/]" if zh else f"[yellow]Exists, kept {path}[/]")
 
 
-def show_demo(outcome: actions.DemoOutcome, lang: str = "zh") -> None:
+def show_demo(outcome: commands.DemoOutcome, lang: str = "zh") -> None:
     zh = lang != "en"
     console.rule("xlcsr 演示" if zh else "xlcsr demo")
     console.print(f"1. 生成清单 {outcome.register}（{outcome.before.rows} 条要求）与评审记录表 "

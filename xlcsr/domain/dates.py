@@ -41,10 +41,6 @@ def from_serial(serial: float) -> date:
     return EXCEL_EPOCH + timedelta(days=int(serial))
 
 
-def to_serial(day: date) -> int:
-    return (day - EXCEL_EPOCH).days
-
-
 def _from_text(text: str) -> date:
     match = _TEXT.match(text.strip())
     if not match:

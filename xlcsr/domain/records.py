@@ -66,10 +66,6 @@ class Register:
     width: int = 0
     settings_refs: dict[str, str] = field(default_factory=dict)  # 设置 date lists: defined name → range
 
-    def letter(self, key: str) -> str | None:
-        column = self.columns.get(key)
-        return column.letter if column else None
-
 
 class CsrRecord(BaseModel):
     """A valid register row, typed."""

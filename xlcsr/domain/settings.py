@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from xlcsr.domain.vocab import CATEGORIES, SOURCES
+from xlcsr.domain.vocab import CATEGORIES, DEFAULT_PRIORITY, PRIORITIES, SOURCES
 
 
 class Department(BaseModel):
@@ -35,7 +35,9 @@ class Priority(BaseModel):
     sla_days: int = Field(ge=0)
 
 
-class Holiday(BaseModel):
+class CalendarDay(BaseModel):
+    """A dated entry of the working calendar: a holiday, or a make-up working day (调休上班日)."""
+
     model_config = ConfigDict(frozen=True)
     day: date
     note: str = ""
@@ -49,36 +51,35 @@ class Settings(BaseModel):
     sources: tuple[str, ...] = SOURCES
     departments: tuple[Department, ...] = ()
     people: tuple[Person, ...] = ()
-    priorities: tuple[Priority, ...] = (
-        Priority(name="高", english="High", sla_days=5),
-        Priority(name="中", english="Medium", sla_days=10),
-        Priority(name="低", english="Low", sla_days=20),
+    priorities: tuple[Priority, ...] = tuple(
+        Priority(name=zh, english=en, sla_days=days) for (zh, en), days in zip(PRIORITIES.items(), (5, 10, 20))
     )
-    default_priority: str = "中"
-    holidays: tuple[Holiday, ...] = ()
-    workdays: tuple[Holiday, ...] = ()  # 调休: weekend days that are working days
+    default_priority: str = DEFAULT_PRIORITY
+    holidays: tuple[CalendarDay, ...] = ()
+    workdays: tuple[CalendarDay, ...] = ()  # 调休: weekend days that are working days
     case_pattern: str = "CSR-{year}-{seq:04d}"
     lead_days: int = Field(default=3, ge=0)
     escalation_days: int = Field(default=5, ge=0)
     review_days: int = Field(default=10, ge=0)
     from_defaults: bool = False
 
+    @model_validator(mode="after")
+    def _default_priority_is_listed(self) -> Settings:
+        if self._priority(self.default_priority) is None:
+            shown = "、".join(p.name for p in self.priorities)
+            raise ValueError(f"默认优先级「{self.default_priority}」不在优先级中（现有：{shown}）"
+                             f" / default priority {self.default_priority!r} is not one of the priorities")
+        return self
+
     def sla_days(self, priority: str) -> int:
-        for p in self.priorities:
-            if priority in (p.name, p.english) or priority.lower() == p.english.lower():
-                return p.sla_days
-        return self.sla_days(self.default_priority)
+        """Working days allowed for `priority` (Chinese or English, any case); the default's for any other."""
+        found = self._priority(priority) or self._priority(self.default_priority)
+        assert found is not None  # the validator above saw to it
+        return found.sla_days
 
-    def priority_name(self, value: str) -> str | None:
-        """The configured Chinese name for a priority given in Chinese or English."""
-        for p in self.priorities:
-            if value == p.name or value.lower() == p.english.lower():
-                return p.name
-        return None
-
-    @property
-    def department_names(self) -> frozenset[str]:
-        return frozenset(d.name for d in self.departments)
+    def _priority(self, value: str) -> Priority | None:
+        return next((p for p in self.priorities
+                     if value in (p.name, p.english) or value.lower() == p.english.lower()), None)
 
     @property
     def person_names(self) -> frozenset[str]:
@@ -111,6 +112,6 @@ DEFAULT_SETTINGS = Settings(
         for d, head, mail in _DEPARTMENTS
     ),
     people=tuple(Person(name=head, department=d, email=f"{mail}@{_DOMAIN}") for d, head, mail in _DEPARTMENTS),
-    holidays=tuple(Holiday(day=date.fromisoformat(d), note=n) for d, n in _HOLIDAYS_2026),
-    workdays=tuple(Holiday(day=date.fromisoformat(d), note=n) for d, n in _WORKDAYS_2026),
+    holidays=tuple(CalendarDay(day=date.fromisoformat(d), note=n) for d, n in _HOLIDAYS_2026),
+    workdays=tuple(CalendarDay(day=date.fromisoformat(d), note=n) for d, n in _WORKDAYS_2026),
 )

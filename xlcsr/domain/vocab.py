@@ -16,9 +16,13 @@ STATUSES = {"待处理": "Open", "评审中": "Under review", "处理中": "In p
 OPEN, UNDER_REVIEW, IN_PROGRESS, DONE, CANCELLED = STATUSES
 CLOSED_STATUSES = (DONE, CANCELLED)
 PRIORITIES = {"高": "High", "中": "Medium", "低": "Low"}
+DEFAULT_PRIORITY = "中"
 CONTRACT_TYPES = {"常规": "Regular", "特殊": "Special"}
 SOURCES = ("技术协议", "质量协议", "环保协议", "图纸", "产品规范", "订单合同", "以往类似产品",
            "客户门户", "其他")
+REVIEW_OPINIONS = ("可满足", "有条件满足", "不能满足")  # a department's answer on a sign-off
+APPROVALS = ("批准", "不批准")  # the general manager's, for special contracts
+APPROVER = "总经理"
 CATEGORIES = ("产品", "测量", "环保", "包装", "追溯", "交付", "质量体系", "第三方供应商", "售后服务",
               "商务", "其他")
 

@@ -1,7 +1,8 @@
 """The Excel front: ribbon buttons run xlcsr on the open workbook through xlwings.
 
 The add-in's VBA calls `RunPython "import xlcsr.excel as x; x.dispatch('validate')"`; `dispatch`
-looks the tag up in the button table and runs its action on `xw.Book.caller()`.
+looks the tag up in the button table and runs its action on `xw.Book.caller()`. The only package
+that imports xlwings; imports `app` and below, never the command line. `addin/` builds the `.xlam`.
 
     >>> dispatch("validate", book=fake_book, today=date(2026, 11, 25))
 """

@@ -14,11 +14,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from xlcsr.app import commands as actions
+from xlcsr.app import commands
 from xlcsr.app.config import load_config
 from xlcsr.app.remind import RemindResult, send_reminders
 from xlcsr.excel.live_book import LiveBook
-from xlcsr.files.new_books import make_register
 from xlcsr.rules.highlight import counts_text
 
 PREVIEW_LINES = 15
@@ -26,7 +25,7 @@ PREVIEW_LINES = 15
 
 def validate_book(book: Any, *, today: date) -> str:
     """校验: validate and mark, like `xlcsr validate BOOK --mark`."""
-    report = actions.validate_workbook(LiveBook(book), today=today, mark=True)
+    report = commands.validate_workbook(LiveBook(book), today=today, mark=True)
     summary = report.summary()
     if report.valid:
         return f"校验完成：{summary}"
@@ -35,7 +34,7 @@ def validate_book(book: Any, *, today: date) -> str:
 
 def assign_book(book: Any, *, today: date) -> str:
     """分配案件号: like `xlcsr assign BOOK`."""
-    result = actions.assign_case_numbers(LiveBook(book), today=today)
+    result = commands.assign_case_numbers(LiveBook(book), today=today)
     numbered = result.assignment.numbered
     if not result.written:
         message = "无需分配：所有有效行都已有案件号、截止日期和状态。"
@@ -51,7 +50,7 @@ def assign_book(book: Any, *, today: date) -> str:
 
 def highlight_book(book: Any, *, today: date) -> str:
     """标记逾期: like `xlcsr highlight BOOK`."""
-    result = actions.highlight_workbook(LiveBook(book), today=today)
+    result = commands.highlight_workbook(LiveBook(book), today=today)
     plan = result.plan
     message = (f"已标记：{counts_text(plan)}。颜色随数据自动更新（图例在表头右侧），"
                f"「{plan.column.header}」列按 {today:%Y-%m-%d} 计算。")
@@ -88,9 +87,7 @@ def _preview_text(preview: RemindResult) -> str:
 
 def new_register(book: Any, *, today: date) -> str:
     """新建清单: a fresh register from the template, beside the open workbook, opened in Excel."""
-    folder = _folder_of(book)
-    target = _free_name(folder / f"顾客特殊要求清单-{today:%Y%m%d}.xlsx")
-    make_register(target)
+    target = commands.new_register(_folder_of(book), today=today)
     book.app.books.open(str(target))
     return f"已新建清单：{target}"
 
@@ -102,10 +99,3 @@ def _folder_of(book: Any) -> Path:
     documents = Path.home() / "Documents"
     return documents if documents.is_dir() else Path.home()
 
-
-def _free_name(path: Path) -> Path:
-    candidate, n = path, 2
-    while candidate.exists():
-        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
-        n += 1
-    return candidate

@@ -37,28 +37,25 @@ from xlcsr.domain.dates import parse_date
 from xlcsr.domain.fields import FIELD_BY_KEY, FIELDS, Field, Kind
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Settings
 from xlcsr.domain.vocab import (
+    APPROVALS,
     CHANGELOG_SHEET,
     CONTRACT_TYPES,
     DATE_FORMAT,
     REGISTER_FILE,
     REGISTER_SHEET,
     REVIEW_FILE,
+    REVIEW_OPINIONS,
     REVIEW_SHEET,
     SETTINGS_SHEET,
     STATUSES,
 )
 from xlcsr.files.settings_writer import write_settings_sheet
+from xlcsr.workbook.changelog import CHANGELOG_HEADERS
+from xlcsr.workbook.forms import FIELD_ROWS, REQUIREMENT_ROWS, REVIEW_HEADER_ROW, review_cells, review_departments
 
 REGISTER_FORM_NO, REVIEW_FORM_NO, FORM_REVISION = "QR-CSR-01", "QR-CSR-02", "A/0"
 HEADER_ROW, FIRST_DATA_ROW, DATA_ROWS = 3, 4, 1000
 LAST_DATA_ROW = FIRST_DATA_ROW + DATA_ROWS - 1
-REVIEW_OPINIONS = ("可满足", "有条件满足", "不能满足")
-APPROVALS = ("批准", "不批准")
-APPROVER = "总经理"
-CHANGELOG_HEADERS: tuple[tuple[str, str], ...] = (
-    ("变更时间", "Changed at"), ("案件号", "Case No."), ("字段", "Field"), ("原值", "Old value"),
-    ("新值", "New value"), ("版本号", "Revision"), ("操作人", "Changed by"),
-)
 
 _WIDTHS = {
     "case_no": 16, "customer": 16, "product": 16, "requirement": 44, "category": 11, "source": 13,
@@ -243,35 +240,6 @@ _FORM_LABELS = {
     },
 }
 _FORM_WIDTHS = (16, 15, 18, 16, 13, 14)  # A:F
-_FIELD_ROWS = (  # (label key, value range) pairs, two per row
-    (3, ("identified_by", "B3:C3"), ("received", "E3:F3")),
-    (4, ("customer", "B4:C4"), ("contract_type", "E4:F4")),
-    (5, ("case_no", "B5:C5"), ("product", "E5:F5")),
-    (6, ("source_ref", "B6:F6"), None),
-)
-_REQUIREMENT_ROWS = (8, 13)
-_REVIEW_HEADER_ROW = 15
-
-
-def review_departments(settings: Settings = DEFAULT_SETTINGS) -> list[str]:
-    """The departments that review, in settings order; the approver (总经理) signs separately."""
-    return [d.name for d in settings.departments if APPROVER not in d.name]
-
-
-def review_cells(settings: Settings = DEFAULT_SETTINGS) -> dict[str, str]:
-    """Where each field of the review form is: key → cell or range on sheet 评审记录."""
-    cells = {pair[0]: pair[1].split(":")[0] for _, *pairs in _FIELD_ROWS for pair in pairs if pair}
-    cells["requirement"] = f"A{_REQUIREMENT_ROWS[0]}"
-    first = _REVIEW_HEADER_ROW + 1
-    last = first + len(review_departments(settings)) - 1
-    cells["reviews"] = f"A{first}:F{last}"
-    cells.update(gm_decision=f"B{last + 2}", gm_signature=f"D{last + 2}", gm_date=f"F{last + 2}")
-    return cells
-
-
-REVIEW_CELLS: dict[str, str] = review_cells()
-
-
 def make_review_form(path: str | Path, *, lang: str = "zh", settings: Settings = DEFAULT_SETTINGS) -> Path:
     """Write a blank 顾客特殊要求评审记录表 to `path`, or into `path` when it is a folder."""
     target = _target(path, REVIEW_FILE)
@@ -301,7 +269,7 @@ def write_review_sheet(ws: Worksheet, settings: Settings = DEFAULT_SETTINGS, *, 
 
 
 def _form_fields(ws: Worksheet, labels: dict[str, str], settings: Settings, lang: str) -> None:
-    for row, *pairs in _FIELD_ROWS:
+    for row, *pairs in FIELD_ROWS:
         for pair, label_col in zip(pairs, ("A", "D")):
             if pair is None:
                 continue
@@ -318,7 +286,7 @@ def _form_fields(ws: Worksheet, labels: dict[str, str], settings: Settings, lang
 
 
 def _requirement_box(ws: Worksheet, labels: dict[str, str]) -> None:
-    first, last = _REQUIREMENT_ROWS
+    first, last = REQUIREMENT_ROWS
     _section(ws, first - 1, labels["requirement"])
     _box(ws, f"A{first}:F{last}", _TOP_WRAP)
     for r in range(first, last + 1):
@@ -327,7 +295,7 @@ def _requirement_box(ws: Worksheet, labels: dict[str, str]) -> None:
 
 def _review_table(ws: Worksheet, labels: dict[str, str], departments: list[str]) -> int:
     """Header and one row per reviewing department; returns the last row used."""
-    header = _REVIEW_HEADER_ROW
+    header = REVIEW_HEADER_ROW
     _section(ws, header - 1, labels["reviews"])
     ws.merge_cells(f"C{header}:D{header}")
     columns = (("A", "department"), ("B", "opinion"), ("C", "comment"), ("E", "reviewer"), ("F", "date"))

@@ -182,10 +182,6 @@ class SheetPatch:
 
     # -- conditional formatting (xlcsr.ooxml.conditional) --
 
-    def conditional_rules(self) -> list[conditional.FoundRule]:
-        """The sheet's expression rules (conditional formats), in document order."""
-        return conditional.expression_rules(self._tail_root(), self._ns)
-
     def remove_conditional(self, match: Callable[[str], bool]) -> int:
         """Remove the expression rules whose formula `match`es; returns how many."""
         removed = conditional.remove_rules(self._tail_root(), self._ns, match)

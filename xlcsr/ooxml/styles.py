@@ -76,10 +76,6 @@ class StyleBook:
     def to_bytes(self) -> bytes:
         return XML_DECLARATION + etree.tostring(self.root, encoding="UTF-8", xml_declaration=False)
 
-    @property
-    def xf_count(self) -> int:
-        return len(self._items("cellXfs"))
-
     def xf(self, xf_id: int) -> etree._Element:
         xfs = self._items("cellXfs")
         return xfs[xf_id] if 0 <= xf_id < len(xfs) else xfs[0]

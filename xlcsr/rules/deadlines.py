@@ -11,7 +11,6 @@ review-late and no sign-off waits on anyone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -71,6 +70,3 @@ def timings(records: list[CsrRecord], settings: Settings, today: date,
     return [case_timing(r, settings, today, calendar=calendar, review=review) for r in records]
 
 
-def overdue_days_by_row(records: list[CsrRecord], settings: Settings, today: date) -> Mapping[int, int]:
-    """Excel row → working days overdue (0 for cases on time or closed)."""
-    return {t.record.row: t.overdue_days for t in timings(records, settings, today)}

@@ -30,7 +30,7 @@ from xlcsr.domain.dates import parse_date
 from xlcsr.domain.errors import BadSettings
 from xlcsr.domain.fields import normalize
 from xlcsr.domain.records import cell_text, column_letter
-from xlcsr.domain.settings import DEFAULT_SETTINGS, Department, Holiday, Person, Priority, Settings
+from xlcsr.domain.settings import DEFAULT_SETTINGS, CalendarDay, Department, Person, Priority, Settings
 from xlcsr.domain.vocab import DATE_LIST_NAMES, SETTINGS_SHEET
 
 TITLE_ROW, HEADER_ROW, FIRST_DATA_ROW = 2, 3, 4
@@ -107,7 +107,7 @@ BLOCKS: tuple[Block, ...] = (
         Col("english", "英文", "English", ("英文名称",)),
         Col("sla_days", "时限(工作日)", "SLA (working days)", ("时限", "SLA", "SLA days", "Working days"), True)),
           ("Priority",)),
-    Block("holidays", "节假日", "Holidays", _DATE_COLS, ("法定节假日", "假日", "Holiday")),
+    Block("holidays", "节假日", "Holidays", _DATE_COLS, ("法定节假日", "假日", "CalendarDay")),
     Block("workdays", "调休上班日", "Make-up workdays", _DATE_COLS,
           ("调休", "调休日", "Makeup workdays", "Workdays", "Make-up workday")),
     Block("parameters", "参数", "Parameters", (
@@ -363,7 +363,7 @@ def _parse_days(field: str) -> Callable[[_Found, dict[str, object]], dict[str, o
                 _bad(*row.ref("day"), f"{day.isoformat()} 同时列为节假日和调休上班日",
                      f"{day.isoformat()} is both a holiday and a make-up workday")
             seen[day] = row.index
-            days.append(Holiday(day=day, note=row.text("note")))
+            days.append(CalendarDay(day=day, note=row.text("note")))
         return {field: tuple(days)}
     return parse
 
