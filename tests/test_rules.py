@@ -72,11 +72,13 @@ def test_a_real_formula_cell_in_a_text_field() -> None:
     assert found({**GOOD, "customer": "吉利汽车"}, formulas={0: {"customer"}}) == [(4, "customer", "formula")]
 
 
-def test_duplicate_case_numbers_flag_every_use() -> None:
-    rows = [{**GOOD, "case_no": "CSR-2026-0001"}, {**GOOD, "case_no": "csr-2026-0001"}, GOOD]
-    assert found(*rows) == [(4, "case_no", "duplicate"), (5, "case_no", "duplicate")]
+def test_a_duplicate_case_number_flags_every_later_use_and_the_first_holder_keeps_it() -> None:
+    rows = [{**GOOD, "case_no": "CSR-2026-0001"}, {**GOOD, "case_no": "csr-2026-0001"}, GOOD,
+            {**GOOD, "case_no": "CSR-2026-0001"}]
+    assert found(*rows) == [(5, "case_no", "duplicate"), (7, "case_no", "duplicate")]
     report, records = validate_register(register_of(*rows))
-    assert [r.row for r in records] == [6]
+    assert [r.row for r in records] == [4, 6]
+    assert report.errors[1].message == "案件号「CSR-2026-0001」重复，已用于第 4、5 行"
 
 
 def test_english_choices_are_accepted_and_normalised() -> None:

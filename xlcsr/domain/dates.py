@@ -14,6 +14,7 @@ import re
 from datetime import date, datetime, timedelta
 
 EXCEL_EPOCH = date(1899, 12, 30)
+EPOCH_1904 = date(1904, 1, 1)
 _MAX_SERIAL = 2958465  # 9999-12-31
 _TEXT = re.compile(
     r"^(?P<y>\d{4})\s*(?:(?P<sep>[-/.])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*(?P<d>\d{1,2})"
@@ -22,8 +23,12 @@ _TEXT = re.compile(
 )
 
 
-def parse_date(value: object) -> date:
-    """The date a cell value stands for; ValueError when it is not one."""
+def parse_date(value: object, *, date1904: bool = False) -> date:
+    """The date a cell value stands for; ValueError when it is not one.
+
+    A serial number counts from the workbook's epoch: 1899-12-30, or 1904-01-01 in the 1904 date
+    system (Mac Excel, some LibreOffice files).
+    """
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -31,14 +36,15 @@ def parse_date(value: object) -> date:
     if isinstance(value, bool):
         raise ValueError(value)
     if isinstance(value, (int, float)):
-        return from_serial(value)
+        return from_serial(value, date1904=date1904)
     return _from_text(str(value))
 
 
-def from_serial(serial: float) -> date:
-    if not (1 <= serial <= _MAX_SERIAL) or serial != int(serial):
+def from_serial(serial: float, *, date1904: bool = False) -> date:
+    lowest = 0 if date1904 else 1
+    if not (lowest <= serial <= _MAX_SERIAL - (1462 if date1904 else 0)) or serial != int(serial):
         raise ValueError(serial)
-    return EXCEL_EPOCH + timedelta(days=int(serial))
+    return (EPOCH_1904 if date1904 else EXCEL_EPOCH) + timedelta(days=int(serial))
 
 
 def _from_text(text: str) -> date:

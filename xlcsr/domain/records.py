@@ -65,6 +65,7 @@ class Register:
     note_rows: list[int] = field(default_factory=list)
     width: int = 0
     settings_refs: dict[str, str] = field(default_factory=dict)  # 设置 date lists: defined name → range
+    date1904: bool = False  # the workbook counts serial dates from 1904-01-01
 
 
 class CsrRecord(BaseModel):

@@ -48,6 +48,14 @@ class LiveBook:
         used, rows = self._used(sheet)
         return _from_a1(rows, used.row, used.column)
 
+    def date1904(self) -> bool:
+        """Excel's own flag (Workbook.Date1904, as True or False); where the object model lacks it, False."""
+        try:
+            flag = self.book.api.Date1904
+        except AttributeError:
+            return False
+        return flag is True
+
     def formulas(self, sheet: str) -> set[str]:
         """Cells holding a real formula: their formula text differs from their value."""
         used, values = self._used(sheet)

@@ -49,6 +49,9 @@ class FileSource:
         except Exception:  # a chart sheet or an unreadable part has no cells to offer
             return []
 
+    def date1904(self) -> bool:
+        return self._package().date1904
+
     def formulas(self, sheet: str) -> set[str]:
         """References of the cells of `sheet` that hold a formula."""
         patch = self._package().sheet(sheet)

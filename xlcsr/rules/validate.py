@@ -29,7 +29,8 @@ _FORMULA_TEXT = re.compile(r"^\s*(?:[=@]|[+-](?![\d\s.]))")
 def validate_register(register: Register, today: date | None = None) -> tuple[ValidationReport, list[CsrRecord]]:
     """Check every row of the register; return the report and the records of error-free rows.
 
-    With `today`, a received or closed date after it is a warning.
+    With `today`, a received or closed date after it is a warning. Serial-number dates are read in
+    the workbook's date system (`register.date1904`).
     """
     issues: list[Issue] = list(register_warnings(register))
     records: list[CsrRecord] = []
@@ -37,10 +38,10 @@ def validate_register(register: Register, today: date | None = None) -> tuple[Va
     pattern = CasePattern(register.settings.case_pattern)
     choices = choice_rules(register.settings)
     for row in register.rows:
-        row_issues = list(check_row(row, register.settings, pattern, letters, choices))
+        row_issues = list(check_row(row, register.settings, pattern, letters, choices, register.date1904))
         issues.extend(row_issues)
         if not row_issues:
-            record = to_record(row, choices)
+            record = to_record(row, choices, register.date1904)
             records.append(record)
             if today:
                 issues.extend(future_dates(record, today, letters))
@@ -64,7 +65,7 @@ Choices = list[tuple[str, dict[str, str], str]]
 
 
 def check_row(row: SourceRow, settings: Settings, pattern: CasePattern, letters: dict[str, str],
-              choices: Choices) -> Iterator[Issue]:
+              choices: Choices, date1904: bool = False) -> Iterator[Issue]:
     """Every rule of one row, formula cells first: a field with a formula gets no other check."""
 
     def issue(code: Code, key: str, value: object = "", extra: object = "") -> Issue:
@@ -85,7 +86,7 @@ def check_row(row: SourceRow, settings: Settings, pattern: CasePattern, letters:
         if row.is_empty(key):
             continue
         try:
-            dates[key] = parse_date(row.raw(key))
+            dates[key] = parse_date(row.raw(key), date1904=date1904)
         except ValueError:
             yield issue(Code.BAD_DATE, key, row.text(key))
     received = dates.get("received")
@@ -125,16 +126,16 @@ def future_dates(record: CsrRecord, today: date, letters: dict[str, str]) -> Ite
 
 
 def check_duplicates(rows: list[SourceRow], letter: str | None) -> Iterator[Issue]:
-    """Every row whose case number another row uses too."""
+    """Every row whose case number an earlier row already uses; the first holder keeps it."""
     where: dict[str, list[int]] = defaultdict(list)
     for row in rows:
         if row.text("case_no"):
             where[row.text("case_no").upper()].append(row.number)
     for row in rows:
-        others = [n for n in where.get(row.text("case_no").upper(), []) if n != row.number]
-        if row.text("case_no") and others:
+        earlier = [n for n in where.get(row.text("case_no").upper(), []) if n < row.number]
+        if row.text("case_no") and earlier:
             yield Issue.make(Code.DUPLICATE, row=row.number, column=letter, field="case_no",
-                             value=row.text("case_no"), extra="、".join(map(str, others)))
+                             value=row.text("case_no"), extra="、".join(map(str, earlier)))
 
 
 def choice_rules(settings: Settings) -> Choices:
@@ -160,7 +161,7 @@ def normalize_choice(value: str, allowed: dict[str, str]) -> str | None:
     return None
 
 
-def to_record(row: SourceRow, choices: Choices) -> CsrRecord:
+def to_record(row: SourceRow, choices: Choices, date1904: bool = False) -> CsrRecord:
     """The typed record of a row that passed every check."""
     allowed = {key: values for key, values, _ in choices}
 
@@ -168,14 +169,14 @@ def to_record(row: SourceRow, choices: Choices) -> CsrRecord:
         return normalize_choice(row.text(key), allowed[key]) or ""
 
     def day(key: str) -> date | None:
-        return parse_date(row.raw(key)) if row.text(key) else None
+        return parse_date(row.raw(key), date1904=date1904) if row.text(key) else None
 
     revision = row.text("revision")
     return CsrRecord(
         row=row.number, case_no=row.text("case_no"), customer=row.text("customer"),
         product=row.text("product"), requirement=row.text("requirement"),
         category=choice("category"), source=choice("source"), source_ref=row.text("source_ref"),
-        iatf_clause=row.text("iatf_clause"), received=parse_date(row.raw("received")),
+        iatf_clause=row.text("iatf_clause"), received=parse_date(row.raw("received"), date1904=date1904),
         priority=choice("priority"), due=day("due"),
         departments=tuple(split_list(row.text("departments"))), owner=row.text("owner"),
         status=choice("status"), contract_type=choice("contract_type"), closed=day("closed"),

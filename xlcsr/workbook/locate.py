@@ -39,6 +39,10 @@ class SheetSource(Protocol):
 
     def formulas(self, sheet: str) -> set[str]: ...
 
+    def date1904(self) -> bool:
+        """True when the workbook counts serial dates from 1904-01-01 (Mac Excel, some LibreOffice files)."""
+        ...
+
 
 def find_register(source: SheetSource, sheet: str | None = None) -> Register:
     """The register: sheet 清单 (or `sheet`), else the first sheet with a register header."""
@@ -54,14 +58,16 @@ def find_register(source: SheetSource, sheet: str | None = None) -> Register:
     header_row, columns, extra = found
     _require_columns(name, header_row, columns)
     settings_rows = source.values(SETTINGS_SHEET) if SETTINGS_SHEET in names else None
-    settings = settings_from_rows(settings_rows) if settings_rows is not None else _defaults()
+    date1904 = source.date1904()
+    settings = settings_from_rows(settings_rows, date1904=date1904) if settings_rows is not None else _defaults()
     data, notes = _data_rows(rows, header_row, columns)
     _attach_formulas(source.formulas(name), data, columns)
     return Register(path=source.label, sheet=name, header_row=header_row + 1, columns=columns,
                     extra_columns=extra, rows=data, settings=settings,
                     state=state_from_rows(source.values(STATE_SHEET)) if STATE_SHEET in names else {},
                     note_rows=notes, width=max((len(r) for r in rows), default=0),
-                    settings_refs=date_list_refs(settings_rows) if settings_rows is not None else {})
+                    settings_refs=date_list_refs(settings_rows) if settings_rows is not None else {},
+                    date1904=date1904)
 
 
 def find_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[str, Column], list[Column]] | None:

@@ -222,8 +222,11 @@ class _Found:
     rows: list[_Row]
 
 
-def settings_from_rows(rows: list[list[object]]) -> Settings:
-    """The Settings a 设置 sheet holds, given its values from A1 (python-calamine `to_python`)."""
+def settings_from_rows(rows: list[list[object]], *, date1904: bool = False) -> Settings:
+    """The Settings a 设置 sheet holds, given its values from A1 (python-calamine `to_python`).
+
+    Serial-number dates count from the workbook's epoch (`date1904`).
+    """
     found = _find_blocks(rows)
     if not found:
         titles = "、".join(b.title("zh") for b in BLOCKS)
@@ -232,7 +235,7 @@ def settings_from_rows(rows: list[list[object]]) -> Settings:
     values: dict[str, object] = {}
     for key, parse in _PARSERS.items():
         if key in found:
-            values.update(parse(found[key], values))
+            values.update(parse(found[key], {**values, _DATE1904: date1904}))
     merged = {**dict(DEFAULT_SETTINGS), **values, "from_defaults": False}
     _check_people(found.get("people"), merged)
     _check_default_priority(found.get("parameters"), found.get("priorities"), merged)
@@ -355,7 +358,7 @@ def _parse_days(field: str) -> Callable[[_Found, dict[str, object]], dict[str, o
         days, seen = [], {}
         other = {h.day for h in values.get("holidays", ())} if field == "workdays" else set()
         for row in found.rows:
-            day = _date(row, "day")
+            day = _date(row, "day", bool(values.get(_DATE1904)))
             if day in seen:
                 _bad(*row.ref("day"), f"日期 {day.isoformat()} 重复（第 {seen[day] + 1} 行已有）",
                      f"date {day.isoformat()} is listed twice")
@@ -413,6 +416,7 @@ _PARAM_VALUE: dict[str, Callable[[_Row, Param], object]] = {
     "review_days": _whole_param,
 }
 
+_DATE1904 = "_date1904"  # passed to the parsers beside the values parsed so far, never a Settings field
 _PARSERS: dict[str, Callable[[_Found, dict[str, object]], dict[str, object]]] = {
     "categories": _parse_categories,
     "sources": _parse_sources,
@@ -504,10 +508,10 @@ def _whole(row: _Row, key: str, what_zh: str, what_en: str) -> int:
     return int(number)
 
 
-def _date(row: _Row, key: str) -> date:
+def _date(row: _Row, key: str, date1904: bool) -> date:
     value = row.value(key)
     try:
-        return parse_date(value)
+        return parse_date(value, date1904=date1904)
     except ValueError:
         _bad(*row.ref(key), f"「{_text(value)}」不是日期（可写 2026-11-03、2026/11/3 或 2026年11月3日）",
              f"'{_text(value)}' is not a date (write 2026-11-03, 2026/11/3 or 2026年11月3日)")
