@@ -74,3 +74,11 @@ def test_patterns_parse_what_they_format(pattern: str, text: str, parsed: object
 def test_a_pattern_without_seq_is_refused() -> None:
     with pytest.raises(ValueError):
         CasePattern("CSR-{year}")
+
+
+def test_a_due_date_formula_showing_blank_is_kept_and_the_row_still_numbered() -> None:
+    shows_blank = record(4, date(2026, 3, 2), formulas=frozenset({"due"}))
+    plan = plan_assignment([shows_blank, record(5, date(2026, 3, 2))], NO_HOLIDAYS, used=[], high_water={})
+    assert plan.numbered == [(4, "CSR-2026-0001"), (5, "CSR-2026-0002")]
+    assert (4, "due") not in plan.values and (5, "due") in plan.values and plan.values[(4, "status")] == "待处理"
+    assert plan.kept_formulas == [(4, "due")]

@@ -278,3 +278,41 @@ def test_a_second_run_that_changes_nothing_writes_nothing(tmp_path: Path, comman
     before, backups = book.read_bytes(), backups_of(book)
     run()
     assert book.read_bytes() == before and backups_of(book) == backups
+
+
+def test_assign_keeps_a_due_date_formula_that_shows_blank_and_numbers_the_rest(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from xlcsr.cli.app import app
+
+    path = write_register(tmp_path / "r.xlsx", [row(), row(客户名称="长城汽车")])
+    wb = openpyxl.load_workbook(path)
+    wb["清单"]["H5"] = '=IF(G5="低",F5+20,"")'  # a hand-kept list's formula; 高 → shows blank
+    wb.save(path)
+    result = CliRunner().invoke(app, ["assign", str(path), "--today", "2026-11-25"])
+    assert result.exit_code == 0, result.output
+    assert "第 5 行的截止日期是公式" in result.output
+    ws = openpyxl.load_workbook(path)["清单"]
+    assert ws["H5"].value == '=IF(G5="低",F5+20,"")' and ws["A5"].value == "CSR-2026-0002"
+    assert ws["K5"].value == "待处理" and ws["H4"].value is not None and ws["A4"].value == "CSR-2026-0001"
+
+
+@pytest.mark.parametrize("damage", ["{not json", '{"seq:2026": "many"}'])
+def test_damaged_state_stops_the_command_instead_of_forgetting_the_high_water_mark(tmp_path: Path,
+                                                                                    damage: str) -> None:
+    from typer.testing import CliRunner
+
+    from xlcsr.cli.app import app
+
+    path = write_register(tmp_path / "r.xlsx", [row()])
+    commands.assign_case_numbers(path, today=date(2026, 11, 25))
+    wb = openpyxl.load_workbook(path)
+    state = wb["_xlcsr"]
+    key_row = next(r for r in range(1, state.max_row + 1) if state.cell(r, 1).value == "high_water")
+    state.cell(key_row, 2).value = damage
+    wb.save(path)
+    before = path.read_bytes()
+    result = CliRunner().invoke(app, ["assign", str(path), "--today", "2026-11-25"])
+    assert result.exit_code == 2
+    assert f"隐藏工作表 _xlcsr 第 {key_row} 行（high_water）已损坏" in result.output
+    assert path.read_bytes() == before

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from xlcsr.disk.atomic import backups_of, check_unlocked, lock_files, write_atomically
-from xlcsr.domain.errors import WorkbookLocked
+from xlcsr.domain.errors import WorkbookLocked, WriteFailed, XlcsrError
 from xlcsr.ooxml.package import XlsxPackage
 
 T0 = datetime(2026, 11, 3, 8, 0, 0)
@@ -21,8 +21,9 @@ def leftovers(folder: Path) -> list[str]:
 
 def test_lock_file_names(tmp_path: Path):
     assert [p.name for p in lock_files(tmp_path / "顾客特殊要求清单.xlsx")] == [
-        "~$顾客特殊要求清单.xlsx", "~$特殊要求清单.xlsx",
+        "~$顾客特殊要求清单.xlsx", "~$特殊要求清单.xlsx", ".~lock.顾客特殊要求清单.xlsx#", ".~顾客特殊要求清单.xlsx",
     ]
+    assert [p.name for p in lock_files(tmp_path / "清单.xlsx")] == ["~$清单.xlsx", ".~lock.清单.xlsx#", ".~清单.xlsx"]
 
 
 @pytest.mark.parametrize("lock", ["~$register.xlsx", "~$gister.xlsx"])
@@ -31,7 +32,7 @@ def test_locked_workbook_is_not_written(tmp_path: Path, lock: str):
     path.write_bytes(b"old")
     (tmp_path / lock).write_bytes(b"")
     with pytest.raises(WorkbookLocked, match="register.xlsx.*Excel"):
-        write_atomically(path, b"new")
+        write_atomically(path, b"new", now=T0)
     assert path.read_bytes() == b"old"
     assert leftovers(tmp_path) == [] and not (tmp_path / ".xlcsr-backup").exists()
 
@@ -73,10 +74,20 @@ def test_crash_mid_save_leaves_the_original(tmp_path: Path, monkeypatch: pytest.
         raise OSError("disk gone")
 
     monkeypatch.setattr(os, broken, boom)
-    with pytest.raises(OSError, match="disk gone"):
+    with pytest.raises(WriteFailed, match="disk gone") as raised:
         write_atomically(path, b"new", now=T0)
+    assert isinstance(raised.value, XlcsrError) and isinstance(raised.value, OSError)
     assert path.read_bytes() == b"original"
-    assert leftovers(tmp_path) == []
+    assert leftovers(tmp_path) == [] and not (tmp_path / ".xlcsr-backup").exists()
+
+
+def test_a_backup_needs_a_time(tmp_path: Path):
+    path = tmp_path / "register.xlsx"
+    path.write_bytes(b"old")
+    with pytest.raises(TypeError, match="now="):
+        write_atomically(path, b"new")
+    assert path.read_bytes() == b"old" and leftovers(tmp_path) == []
+    assert write_atomically(tmp_path / "fresh.xlsx", b"new") is None
 
 
 def test_only_the_newest_backups_are_kept(tmp_path: Path):

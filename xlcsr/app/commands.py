@@ -19,7 +19,7 @@ from typing import Protocol
 from xlcsr.domain.issues import ValidationReport
 from xlcsr.domain.records import Register
 from xlcsr.domain.vocab import REGISTER_FILE, REVIEW_FILE
-from xlcsr.files.file_book import FileBook
+from xlcsr.files.file_book import Clock, FileBook
 from xlcsr.rules.deadlines import ReviewState
 from xlcsr.rules.highlight import HighlightPlan, plan_highlight
 from xlcsr.rules.marks import MarkPlan, plan_marks
@@ -39,14 +39,15 @@ class RegisterBook(Protocol):
     def write_highlight(self, register: Register, plan: HighlightPlan) -> None: ...
 
 
-def as_book(book: RegisterBook | Path) -> RegisterBook:
-    return FileBook(book) if isinstance(book, Path) else book
+def as_book(book: RegisterBook | Path, clock: Clock | None = None) -> RegisterBook:
+    """A path as a `FileBook` whose backups `clock` names (see FileBook); an open workbook as it is."""
+    return FileBook(book, clock=clock) if isinstance(book, Path) else book
 
 
 def validate_workbook(book: RegisterBook | Path, *, today: date, mark: bool = False,
-                      lang: str = "zh") -> ValidationReport:
+                      lang: str = "zh", clock: Clock | None = None) -> ValidationReport:
     """Validate the register; with `mark`, write the result into the workbook."""
-    book = as_book(book)
+    book = as_book(book, clock)
     register = book.read()
     report, _ = validate_register(register, today=today)
     if mark:
@@ -63,10 +64,15 @@ class AssignResult:
     written: bool
     skipped: list[int] = field(default_factory=list)
 
+    @property
+    def kept_formulas(self) -> list[int]:
+        """Rows whose empty-looking due date (or status) is a formula, left as it is."""
+        return sorted({row for row, _ in self.assignment.kept_formulas})
 
-def assign_case_numbers(book: RegisterBook | Path, *, today: date) -> AssignResult:
+
+def assign_case_numbers(book: RegisterBook | Path, *, today: date, clock: Clock | None = None) -> AssignResult:
     """Number every valid row without a case number; fill missing due dates and statuses."""
-    book = as_book(book)
+    book = as_book(book, clock)
     register = book.read()
     report, records = validate_register(register, today=today)
     used = [row.text("case_no") for row in register.rows if row.text("case_no")]
@@ -95,12 +101,12 @@ class HighlightResult:
 
 
 def highlight_workbook(book: RegisterBook | Path, *, today: date, review: ReviewState | None = None,
-                       lang: str = "zh") -> HighlightResult:
+                       lang: str = "zh", clock: Clock | None = None) -> HighlightResult:
     """Colour closed, overdue and due-soon cases with live rules; refresh the 逾期天数 column.
 
     With `review` (sign-off data), cases past the review period with sign-offs missing turn purple.
     """
-    book = as_book(book)
+    book = as_book(book, clock)
     register = book.read()
     report, records = validate_register(register, today=today)
     plan = plan_highlight(register, records, today, review=review, lang=lang)
@@ -147,7 +153,7 @@ class DemoOutcome:
     highlighted: HighlightResult
 
 
-def run_demo(directory: Path, *, today: date, lang: str = "zh") -> DemoOutcome:
+def run_demo(directory: Path, *, today: date, lang: str = "zh", clock: Clock | None = None) -> DemoOutcome:
     """Build a realistic register in `directory`, then validate, assign, mark and highlight it."""
     from xlcsr.app.demo import demo_rows
     from xlcsr.files.new_books import make_register, make_review_form
@@ -158,8 +164,8 @@ def run_demo(directory: Path, *, today: date, lang: str = "zh") -> DemoOutcome:
         stale.unlink(missing_ok=True)
     make_register(book, rows=demo_rows(today), lang=lang)
     form = make_review_form(directory / REVIEW_FILE, lang=lang)
-    before = validate_workbook(book, today=today, lang=lang)
-    assigned = assign_case_numbers(book, today=today)
-    after = validate_workbook(book, today=today, mark=True, lang=lang)
-    highlighted = highlight_workbook(book, today=today, lang=lang)
+    before = validate_workbook(book, today=today, lang=lang, clock=clock)
+    assigned = assign_case_numbers(book, today=today, clock=clock)
+    after = validate_workbook(book, today=today, mark=True, lang=lang, clock=clock)
+    highlighted = highlight_workbook(book, today=today, lang=lang, clock=clock)
     return DemoOutcome(book, form, before, assigned, after, highlighted)

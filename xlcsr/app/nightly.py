@@ -5,7 +5,9 @@
     True
 
 Steps per register, in order: highlight (refreshes the colours and the 逾期天数 column). A register
-open in Excel is not written — its steps are skipped with a warning — but its reminders still go out.
+open in Excel, WPS or LibreOffice, held by another program, or saved by someone during the run is not
+written — its steps are skipped with a warning — but its reminders still go out. The run's clock names
+the backups.
 A register that cannot be read is reported and the others go on. A lock file keeps two runs apart;
 every run appends one JSON line to the run log. `serve` runs `run_once` daily at the configured time
 with the schedule library; missed runs are not caught up (run with --once from cron instead).
@@ -26,7 +28,7 @@ from xlcsr.app import commands
 from xlcsr.app.config import Config
 from xlcsr.app.remind import send_reminders
 from xlcsr.disk.atomic import check_unlocked
-from xlcsr.domain.errors import WorkbookLocked, XlcsrError
+from xlcsr.domain.errors import WorkbookChanged, WorkbookLocked, XlcsrError
 from xlcsr.files.file_book import FileBook
 
 Clock = Callable[[], datetime]
@@ -76,7 +78,7 @@ def run_once(config: Config, *, today: date, clock: Clock) -> RunSummary:
         summary = RunSummary(started=clock())
         readable: list[Path] = []
         for path in config.registers:
-            run = run_register(path, today=today)
+            run = run_register(path, today=today, clock=clock)
             summary.registers.append(run)
             if not run.failures:
                 readable.append(path)
@@ -87,21 +89,22 @@ def run_once(config: Config, *, today: date, clock: Clock) -> RunSummary:
     return summary
 
 
-def run_register(path: Path, *, today: date) -> RegisterRun:
-    """The file-writing steps for one register; a locked register is read but not written."""
+def run_register(path: Path, *, today: date, clock: Clock | None = None) -> RegisterRun:
+    """The file-writing steps for one register; a locked, busy or meanwhile saved register is read, not written.
+
+    `clock` names the backups (without it, they are named by the replaced file's modification time).
+    """
     run = RegisterRun(path)
-    book = FileBook(path)
     try:
         check_unlocked(path)
-    except WorkbookLocked as exc:
+        result = commands.highlight_workbook(FileBook(path, clock=clock), today=today)
+    except (WorkbookLocked, WorkbookChanged) as exc:
         run.warnings.append(f"已跳过标记逾期：{exc}")
         try:
-            run.rows = len(book.read().rows)
+            run.rows = len(FileBook(path).read().rows)
         except XlcsrError as unreadable:
             run.failures.append(str(unreadable))
         return run
-    try:
-        result = commands.highlight_workbook(book, today=today)
     except XlcsrError as exc:
         run.failures.append(str(exc))
         return run

@@ -1,6 +1,7 @@
 """The `xlcsr` command: each verb parses its arguments, calls one library function, renders, exits.
 
 Exit codes: 0 done and clean; 1 done but problems found; 2 could not run (nothing written).
+Only the command line asks the real clock: it passes `datetime.now` down to name the backups.
 
     $ xlcsr validate 顾客特殊要求清单.xlsx --json
 """
@@ -8,6 +9,7 @@ Exit codes: 0 done and clean; 1 done but problems found; 2 could not run (nothin
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -46,7 +48,8 @@ def validate(
 
     Example: xlcsr validate 顾客特殊要求清单.xlsx --mark
     """
-    report = commands.validate_workbook(book, today=today_or_now(today), mark=mark, lang=lang)
+    report = commands.validate_workbook(book, today=today_or_now(today), mark=mark, lang=lang,
+                                         clock=datetime.now)
     if as_json:
         typer.echo(json.dumps(report.to_json(lang), ensure_ascii=False, indent=2))
     else:
@@ -64,7 +67,7 @@ def assign(book: Book, today: Today = None, lang: Lang = "zh") -> None:
 
     Example: xlcsr assign 顾客特殊要求清单.xlsx
     """
-    result = commands.assign_case_numbers(book, today=today_or_now(today))
+    result = commands.assign_case_numbers(book, today=today_or_now(today), clock=datetime.now)
     render.show_assignment(result, lang)
     raise typer.Exit(1 if result.skipped else 0)
 
@@ -76,7 +79,7 @@ def highlight(book: Book, today: Today = None, lang: Lang = "zh") -> None:
 
     Example: xlcsr highlight 顾客特殊要求清单.xlsx
     """
-    result = commands.highlight_workbook(book, today=today_or_now(today), lang=lang)
+    result = commands.highlight_workbook(book, today=today_or_now(today), lang=lang, clock=datetime.now)
     render.show_highlight(result, lang)
     raise typer.Exit(1 if result.skipped else 0)
 
@@ -102,7 +105,7 @@ def demo(directory: Annotated[Path, typer.Argument(help="演示文件夹 / demo 
 
     Example: xlcsr demo ./demo
     """
-    outcome = commands.run_demo(directory, today=today_or_now(today), lang=lang)
+    outcome = commands.run_demo(directory, today=today_or_now(today), lang=lang, clock=datetime.now)
     render.show_demo(outcome, lang)
 
 

@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Annotated, TypeVar
 
 import typer
+from rich.markup import escape
 
 from xlcsr.cli import render
 from xlcsr.domain.errors import XlcsrError
@@ -21,14 +22,18 @@ F = TypeVar("F", bound=Callable[..., object])
 
 
 def exits_cleanly(command: F) -> F:
-    """Turn `XlcsrError` into one message on stderr and exit code 2."""
+    """Turn `XlcsrError` into one message on stderr and exit code 2.
+
+    The message is one line whatever the terminal width (no hard wrap at rich's 80 columns when
+    stderr is a pipe or a log), and its text is printed as it is, never read as rich markup.
+    """
 
     @wraps(command)
     def wrapper(*args: object, **kwargs: object) -> object:
         try:
             return command(*args, **kwargs)
         except XlcsrError as exc:
-            render.errors.print(f"[bold red]错误 / error:[/] {exc}")
+            render.errors.print(f"[bold red]错误 / error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

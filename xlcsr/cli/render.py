@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from xlcsr.app import commands
 
 console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+# soft_wrap: a message to stderr stays one line in a pipe or a log, whatever the width rich assumes
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 _WORDS = {
     "zh": {"row": "行", "cell": "单元格", "field": "字段", "problem": "问题", "level": "级别",
@@ -71,6 +72,10 @@ def show_assignment(result: commands.AssignResult, lang: str = "zh") -> None:
         console.print(f"[yellow]跳过 {len(result.skipped)} 个有问题的行：{rows}（运行 validate 查看原因）[/]"
                       if zh else f"[yellow]Skipped {len(result.skipped)} invalid rows: {rows} "
                       "(run validate for the reasons)[/]")
+    if result.kept_formulas:
+        rows = "、".join(map(str, result.kept_formulas))
+        console.print(f"[yellow]第 {rows} 行的截止日期是公式（当前为空），保留公式未填写[/]" if zh
+                      else f"[yellow]Rows {rows}: the due date is a formula (showing blank), kept as it is[/]")
 
 
 def show_highlight(result: commands.HighlightResult, lang: str = "zh") -> None:

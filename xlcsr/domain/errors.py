@@ -18,6 +18,18 @@ class WorkbookLocked(XlcsrError):
     """The workbook is open in Excel (a ~$ lock file stands beside it)."""
 
 
+class WorkbookBusy(WorkbookLocked, OSError):
+    """Another program (antivirus, OneDrive, WPS …) holds the file as xlcsr replaces it; still an OSError."""
+
+
+class WorkbookChanged(XlcsrError):
+    """The file on disk is no longer the one the command read: someone saved it meanwhile; nothing was written."""
+
+
+class WriteFailed(XlcsrError, OSError):
+    """A file could not be written (disk full, read-only drive …); nothing was written; still an OSError."""
+
+
 class SheetMissing(XlcsrError):
     """A sheet the command needs is not in the workbook."""
 
@@ -30,6 +42,10 @@ class BadSettings(XlcsrError):
     """The 设置 sheet holds a value xlcsr cannot use."""
 
 
+class BadState(XlcsrError):
+    """xlcsr's own bookkeeping in the very hidden sheet _xlcsr is damaged; running on would forget it."""
+
+
 class UnsafeEdit(XlcsrError):
     """A cell the command must change cannot be changed without harming the workbook."""
 
@@ -40,3 +56,11 @@ class AddinUnsupported(XlcsrError):
 
 class BadConfig(XlcsrError):
     """The configuration (xlcsr.toml or an XLCSR_* environment variable) holds a value xlcsr cannot use."""
+
+
+class WorkbookEncrypted(WorkbookUnreadable):
+    """The workbook needs a password to open (an OLE file holding an EncryptedPackage)."""
+
+
+class FormatNotEdited(WorkbookUnreadable):
+    """The file is a spreadsheet xlcsr does not edit (.xls, .xlsb, .ods, a web page saved as .xls …)."""

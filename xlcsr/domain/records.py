@@ -91,6 +91,7 @@ class CsrRecord(BaseModel):
     closed: date | None = None
     remarks: str = ""
     revision: int | None = None
+    formulas: frozenset[str] = frozenset()  # fields whose cell holds a formula (the value shown is its result)
 
 
 def cell_text(value: object) -> str:

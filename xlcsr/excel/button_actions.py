@@ -45,6 +45,9 @@ def assign_book(book: Any, *, today: date) -> str:
     if result.skipped:
         rows = "、".join(map(str, result.skipped[:20])) + ("…" if len(result.skipped) > 20 else "")
         message += f"\n跳过 {len(result.skipped)} 个有问题的行：第 {rows} 行。请先点「校验」查看原因。"
+    if result.kept_formulas:
+        rows = "、".join(map(str, result.kept_formulas[:20])) + ("…" if len(result.kept_formulas) > 20 else "")
+        message += f"\n第 {rows} 行的截止日期是公式（当前为空），已保留公式。"
     return message
 
 

@@ -1,17 +1,24 @@
 """A register file as the commands see it: read with calamine, written through the patch writer.
 
-    >>> book = FileBook(Path("顾客特殊要求清单.xlsx"))
+    >>> book = FileBook(Path("顾客特殊要求清单.xlsx"), clock=lambda: datetime(2026, 11, 25, 8, 0))
     >>> register = book.read()
-    >>> book.write_assignment(register, plan)
+    >>> book.write_assignment(register, plan)   # backup .xlcsr-backup/顾客特殊要求清单-20261125-080000-000000.xlsx
 
 The workbook's zip is opened once per command, on first need (formulas when reading, then the
 write), so a command reads the file twice at most: calamine for the values, the zip for the rest.
+The file's stamp (size, modification time, file id) is taken when the command first reads it; a
+write refuses (WorkbookChanged, nothing written) when the file on disk is another by then, say
+because someone saved it in Excel meanwhile. `clock` names the backups; without one they are named
+by the replaced file's modification time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
+from xlcsr.disk.atomic import FileStamp, stamp_of
 from xlcsr.domain.records import Register
 from xlcsr.files.reader import FileSource
 from xlcsr.files.register_writer import write_assignment, write_highlight, write_marks
@@ -21,11 +28,15 @@ from xlcsr.rules.marks import MarkPlan
 from xlcsr.rules.numbering import Assignment
 from xlcsr.workbook.locate import find_register
 
+Clock = Callable[[], datetime]
+
 
 class FileBook:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, clock: Clock | None = None):
         self.path = Path(path)
-        self._package: XlsxPackage | None = None
+        self.clock = clock
+        self.stamp: FileStamp | None = None
+        self._package: _BookPackage | None = None
 
     def __repr__(self) -> str:
         return f"FileBook({str(self.path)!r})"
@@ -33,10 +44,15 @@ class FileBook:
     @property
     def package(self) -> XlsxPackage:
         if self._package is None:
-            self._package = XlsxPackage.open(self.path)
+            self._take_stamp()
+            package = _BookPackage.open(self.path)
+            assert isinstance(package, _BookPackage)  # XlsxPackage.open builds `cls`
+            package.book = self
+            self._package = package
         return self._package
 
     def read(self) -> Register:
+        self._take_stamp()
         return find_register(FileSource(self.path, lambda: self.package))
 
     def write_assignment(self, register: Register, plan: Assignment) -> None:
@@ -47,3 +63,27 @@ class FileBook:
 
     def write_highlight(self, register: Register, plan: HighlightPlan) -> None:
         write_highlight(self.package, register, plan)
+
+    def _take_stamp(self) -> None:
+        """The stamp of the file as first read, before any byte of it is (the first read wins)."""
+        if self.stamp is None:
+            self.stamp = stamp_of(self.path)
+
+
+class _BookPackage(XlsxPackage):
+    """The book's zip: its saves expect the file the book read and name backups by the book's clock."""
+
+    book: FileBook
+
+    def save(self, path: Path | None = None, *, keep: int = 10, expect: tuple[int, int, int] | None = None,
+             now: datetime | None = None) -> Path | None:
+        book = self.book
+        own = path is None or Path(path) == book.path
+        if own and expect is None:
+            expect = book.stamp
+        if now is None and book.clock is not None:
+            now = book.clock()
+        backup = super().save(path, keep=keep, expect=expect, now=now)
+        if own and backup is not None:  # written: the file is now the one this package holds
+            book.stamp = stamp_of(book.path)
+        return backup

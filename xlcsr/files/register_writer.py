@@ -9,6 +9,8 @@ Only the cells named change; xlcsr's bookkeeping goes to the very hidden sheet `
 
 from __future__ import annotations
 
+import re
+
 from xlcsr.domain.records import Register
 from xlcsr.domain.vocab import RESULT_SHEET, STATE_SHEET
 from xlcsr.ooxml.conditional import CfRule
@@ -21,6 +23,7 @@ from xlcsr.workbook.locate import place_new_column
 from xlcsr.workbook.state import state_rows
 
 RESULT_WIDTHS = {1: 6, 2: 9, 3: 14, 4: 20, 5: 60, 6: 30}
+FILTER_DATABASE = "_xlnm._FilterDatabase"
 
 
 def write_assignment(package: XlsxPackage, register: Register, plan: Assignment) -> None:
@@ -33,6 +36,7 @@ def write_assignment(package: XlsxPackage, register: Register, plan: Assignment)
             column = place_new_column(register, columns, key)
             _write_header(sheet, register, column.letter, column.header)
         sheet.set_value(f"{column.letter}{row}", value)
+    _keep_filter_name(package, sheet)
     state = dict(register.state)
     state["high_water"] = {**dict(state.get("high_water", {})), **plan.high_water}
     _save(package, state)
@@ -71,6 +75,7 @@ def write_highlight(package: XlsxPackage, register: Register, plan: HighlightPla
     entry = plan.state()
     entry["front"] = "file"
     entry["legend"]["styles"] = _write_legend(sheet, plan, dict(dict(previous.get("legend") or {}).get("styles") or {}))
+    _keep_filter_name(package, sheet)
     state[STATE_KEY] = entry
     _save(package, state)
 
@@ -121,6 +126,26 @@ def _write_header(sheet: SheetPatch, register: Register, letter: str, text: str)
     sheet.set_value(f"{letter}{register.header_row}", text)
     sheet.set_style(f"{letter}{register.header_row}",
                     sheet.style_of(f"{register.columns['customer'].letter}{register.header_row}"))
+
+
+def _keep_filter_name(package: XlsxPackage, sheet: SheetPatch) -> None:
+    """Point the sheet's hidden `_xlnm._FilterDatabase` name at its autoFilter, which may have grown.
+
+    Excel writes the name beside every filtered range and LibreOffice reads the range from it.
+    """
+    ref = sheet.auto_filter()
+    if ref is None:
+        return
+    index = str(package.sheet_names().index(sheet.name))
+    workbook = package.xml(package.workbook_part)
+    for name in workbook.iter("{*}definedName"):
+        if name.get("name", "").casefold() != FILTER_DATABASE.casefold() or name.get("localSheetId") != index:
+            continue
+        prefix = (name.text or "").rpartition("!")[0] or "'" + sheet.name.replace("'", "''") + "'"
+        wanted = prefix + "!" + re.sub(r"([A-Z]+)([0-9]+)", r"$\1$\2", ref)
+        if name.text != wanted:
+            name.text = wanted
+            package.touch(package.workbook_part)
 
 
 def _save(package: XlsxPackage, state: dict[str, object]) -> None:

@@ -12,6 +12,7 @@ import re
 from xml.sax.saxutils import escape, quoteattr
 
 from xlcsr.ooxml.cells import cell_ref, clean_text
+from xlcsr.ooxml.styles import MAIN_NS
 
 NOTE_AUTHOR = "xlcsr"
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
@@ -24,7 +25,8 @@ def only_note_shapes(vml: bytes) -> bool:
     return shapes == len(kinds) and all(k == b"Note" for k in kinds)
 
 
-def comments_xml(cells: list[tuple[tuple[int, int], str]], author: str) -> bytes:
+def comments_xml(cells: list[tuple[tuple[int, int], str]], author: str, main_ns: str = MAIN_NS) -> bytes:
+    """The comments part for `cells` ((row, column), text), in SpreadsheetML namespace `main_ns`."""
     items = "".join(
         f'<comment ref="{cell_ref(r, c)}" authorId="0"><text><r><rPr><sz val="9"/>'
         f'<color indexed="81"/><rFont val="宋体"/><charset val="134"/></rPr>'
@@ -33,7 +35,7 @@ def comments_xml(cells: list[tuple[tuple[int, int], str]], author: str) -> bytes
     )
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f'<comments xmlns="{main_ns}">'
         f"<authors><author>{escape(author)}</author></authors><commentList>{items}</commentList></comments>"
     ).encode()
 

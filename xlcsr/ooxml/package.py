@@ -8,7 +8,15 @@
 
 Parts keep their order in the zip and their bytes, unless an edit is about them: the edited
 worksheets, styles.xml, workbook.xml, the rels and [Content_Types].xml, and new parts (appended).
+Untouched entries are copied as they are stored (local header, extra field, compressed data, data
+descriptor, central-directory record); only the offsets change, the archive comment stays.
 Shared strings are never rewritten; new text goes in as inline strings.
+
+Strict Open XML (purl.oclc.org namespaces) is recognised when the package is opened (`ns`), and what
+xlcsr adds to such a workbook is Strict too. Every part xlcsr adds gets a content type, also in
+packages that declare one part at a time (LibreOffice 4). A zip with duplicate or case-colliding
+entry names, a truncated zip, and damaged parts a command must read are refused with
+WorkbookUnreadable, one line, Chinese first.
 """
 
 from __future__ import annotations
@@ -16,8 +24,11 @@ from __future__ import annotations
 import io
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from urllib.parse import unquote
@@ -36,19 +47,23 @@ from xlcsr.ooxml.cells import (
     number_text,
     split_ref,
 )
-from xlcsr.ooxml.parts import REL_NS, Rel
+from xlcsr.ooxml.notes import CT_VML
+from xlcsr.ooxml.parts import STRICT, STRICT_MAIN_NS, TRANSITIONAL, Namespaces, Rel
 from xlcsr.ooxml.sheet import SheetPatch
 from xlcsr.ooxml.styles import XML_DECLARATION, StyleBook
 
-MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 CONTENT_TYPES = "[Content_Types].xml"
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+CT_RELS = "application/vnd.openxmlformats-package.relationships+xml"
 SHEET_STATES = (None, "visible", "hidden", "veryHidden")
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+_XML_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False)
+# the content type of a part xlcsr adds, when [Content_Types].xml has no Override for it
+_DEFAULT_TYPES = {"rels": CT_RELS, "vml": CT_VML}
 
 Cell = str | int | float | date | datetime | None
 
@@ -58,12 +73,13 @@ class XlsxPackage:
 
     def __init__(self, data: bytes, source: str = "<bytes>") -> None:
         self.source = source
+        self._raw = data
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
-        except zipfile.BadZipFile as exc:
-            raise _unreadable(source, "不是 .xlsx/.xlsm 文件（不是 zip 格式；.xls 请先另存为 .xlsx）",
-                              "not an .xlsx/.xlsm file (not a zip; save .xls as .xlsx first)") from exc
-        self._infos = {info.filename: info for info in self._zip.infolist()}
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, struct.error, EOFError, OSError) as exc:
+            raise _not_a_zip(source, data) from exc
+        self._stored = _stored_entries(data, self._zip, source)
+        self._infos = {name: entry.info for name, entry in self._stored.items()}
         self._lower = {name.lower(): name for name in self._infos}
         self._order = list(self._infos)
         self._data: dict[str, bytes] = {}
@@ -71,16 +87,16 @@ class XlsxPackage:
         self._dirty: set[str] = set()
         self._removed: set[str] = set()
         self._sheets: dict[str, SheetPatch] = {}
+        self._compared: dict[str, tuple[bytes, bool]] = {}
         self._styles: StyleBook | None = None
         self._changed = False
         self.workbook_part = self._find_workbook()
         self.workbook_dir = posixpath.dirname(self.workbook_part)
-        try:
-            self._workbook = self.xml(self.workbook_part)
-            self.xml(CONTENT_TYPES)
-        except (etree.XMLSyntaxError, KeyError, zipfile.BadZipFile) as exc:
-            raise _unreadable(source, "已损坏（workbook.xml 无法读取）",
-                              "is corrupt (workbook.xml unreadable)") from exc
+        self._workbook = self.xml(self.workbook_part)
+        self.ns: Namespaces = STRICT if etree.QName(self._workbook).namespace == STRICT_MAIN_NS else TRANSITIONAL
+        if not self.exists(CONTENT_TYPES):
+            raise _unreadable(source, "已损坏（缺少 [Content_Types].xml）", "is corrupt (no [Content_Types].xml)")
+        self.xml(CONTENT_TYPES)
 
     @classmethod
     def open(cls, path: Path) -> XlsxPackage:
@@ -109,9 +125,14 @@ class XlsxPackage:
         )
 
     @property
+    def strict(self) -> bool:
+        """True for a Strict Open XML workbook (Excel's "Strict Open XML Spreadsheet")."""
+        return self.ns.strict
+
+    @property
     def date1904(self) -> bool:
         pr = self._workbook.find(self._main("workbookPr"))
-        return pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
+        return pr is not None and pr.get("date1904", "0").strip().lower() in ("1", "true")
 
     def sheet_names(self) -> list[str]:
         return [s.get("name", "") for s in self._sheet_elements()]
@@ -139,11 +160,15 @@ class XlsxPackage:
         if self._styles is None:
             rel = next((r for r in self.rels(self.workbook_part) if r.kind == "styles"), None)
             if rel is not None and self.exists(rel.part):
-                self._styles_part = rel.part
-                self._styles = StyleBook(self.read(rel.part))
+                data = self.read(rel.part)
+                try:
+                    styles = StyleBook(data)
+                except etree.XMLSyntaxError as exc:
+                    raise _damaged_xml(self.source, rel.part, exc) from exc
+                self._styles_part, self._styles = rel.part, styles
             else:
                 self._styles_part = self.workbook_dir + "/styles.xml"
-                self._styles = StyleBook(None)
+                self._styles = StyleBook(None, main_ns=self.ns.main)
                 self.add_rel(self.workbook_part, "styles", self._styles_part)
                 self.set_override(self._styles_part, CT_STYLES)
         return self._styles
@@ -195,7 +220,7 @@ class XlsxPackage:
             self._replaceable(element.get("name"))
         _check_text_lengths(name, rows)
         xml = _owned_sheet_xml(
-            rows, self.styles, date1904=self.date1904, widths=widths or {}, links=links or {},
+            rows, self.styles, self.ns, date1904=self.date1904, widths=widths or {}, links=links or {},
             bold_first_row=bold_first_row, freeze_first_row=freeze_first_row,
         )
         if element is not None and self._holds(element, xml, state):
@@ -223,7 +248,7 @@ class XlsxPackage:
             raise UnsafeEdit(f"不能删除唯一可见的工作表「{name}」 / Cannot remove '{name}', the only visible sheet")
         part = self._clear_owned(element.get("name"))
         index = self._sheet_elements().index(element)
-        rel_id = element.get(f"{{{REL_NS}}}id")
+        rel_id = self._rel_id(element)
         element.getparent().remove(element)
         self.remove_rel(self.workbook_part, rel_id)
         for rel in self.rels(part):
@@ -237,21 +262,48 @@ class XlsxPackage:
     # -- saving --
 
     def to_bytes(self) -> bytes:
-        """The whole workbook as .xlsx/.xlsm bytes."""
+        """The whole workbook as .xlsx/.xlsm bytes.
+
+        An entry whose part is unchanged is copied as stored in the source (raw compressed bytes,
+        headers, extra fields, data descriptor); changed and new parts are deflated.
+        """
         self._flush()
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name in self._order:
-                if name not in self._removed:
-                    zf.writestr(*self._entry(name))
-        return out.getvalue()
+        out = bytearray()
+        central = []
+        for name in self._order:
+            if name in self._removed:
+                continue
+            stored = self._stored.get(name)
+            offset = len(out)
+            if stored is not None and (name not in self._data or self._unchanged(name)):
+                out += self._raw[stored.start : stored.end]
+                central.append(_moved_record(stored.central, offset))
+            else:
+                data = self._data[name] if name in self._data else _serialize(self._xml[name])
+                local, record = _new_entry(name, data, stored, offset)
+                out += local
+                central.append(record)
+        start = len(out)
+        out += b"".join(central)
+        out += _end_of_central_directory(len(central), start, len(out) - start, self._zip.comment)
+        return bytes(out)
 
     def _differs(self) -> bool:
         """True when a part is new, gone or different: edits that put back what was there write nothing."""
         if any(name in self._infos for name in self._removed):
             return True
-        return any(name not in self._infos or not _same_part(name, data, self._zip.read(self._infos[name]))
-                   for name, data in self._data.items())
+        return any(name not in self._infos or not self._unchanged(name) for name in self._data)
+
+    def _unchanged(self, name: str) -> bool:
+        """True when the written part `name` says what the source's entry says (remembered per bytes)."""
+        data = self._data[name]
+        known = self._compared.get(name)
+        if known is not None and known[0] is data:
+            return known[1]
+        same = (name == CONTENT_TYPES or len(data) == self._infos[name].file_size) and _same_part(
+            name, data, self._original(name))
+        self._compared[name] = (data, same)
+        return same
 
     def _flush(self) -> None:
         for patch in self._sheets.values():
@@ -259,32 +311,50 @@ class XlsxPackage:
                 self.write(patch.part, patch.to_bytes())
         if self._styles is not None and self._styles.changed:
             self.write(self._styles_part, self._styles.to_bytes())
+        self._cover_new_parts()
         for name in sorted(self._dirty):
             self._data[name] = _serialize(self._xml[name])
             self._changed = True
         self._dirty.clear()
 
-    def _entry(self, name: str) -> tuple[zipfile.ZipInfo, bytes]:
-        """The zip entry for part `name`: original metadata, new bytes deflated when changed."""
-        info = self._infos.get(name)
-        zinfo = zipfile.ZipInfo(name, info.date_time if info else _ZIP_EPOCH)
-        if info is not None:
-            zinfo.external_attr, zinfo.create_system = info.external_attr, info.create_system
-        if name in self._data:
-            zinfo.compress_type = zipfile.ZIP_DEFLATED
-            return zinfo, self._data[name]
-        zinfo.compress_type = info.compress_type
-        return zinfo, self._zip.read(info)
+    def _cover_new_parts(self) -> None:
+        """Give every part xlcsr added a content type: an Override, or a Default for its extension."""
+        for name in self._live_names():
+            if name in self._infos or name == CONTENT_TYPES or name.endswith("/"):
+                continue
+            if self.content_type(name) is not None:
+                continue
+            extension = _extension(name)
+            if extension not in _DEFAULT_TYPES:
+                raise ValueError(f"xlcsr added part {name} without a content type")
+            self.ensure_default(extension, _DEFAULT_TYPES[extension])
 
-    def save(self, path: Path | None = None, *, keep: int = 10) -> Path | None:
-        """Write atomically (with a backup) when something changed; returns the backup path."""
+    def save(self, path: Path | None = None, *, keep: int = 10, expect: tuple[int, int, int] | None = None,
+             now: datetime | None = None) -> Path | None:
+        """Write atomically (with a backup) when something changed; returns the backup path.
+
+        `expect` is the stamp of the file as the command read it (`xlcsr.disk.atomic.stamp_of`): when the
+        file on disk is another by now, WorkbookChanged and nothing is written. `now` names the backup;
+        without it, the backup is named by the replaced file's modification time. A damaged source entry
+        is a WorkbookUnreadable, never a raw zip error.
+        """
+        from xlcsr.disk.atomic import stamp_of
+
         if not self.changed:
             return None
-        self._flush()
-        if not self._differs():
-            return None
         target = Path(path) if path is not None else Path(self.source)
-        return write_atomically(target, self.to_bytes(), keep=keep)
+        try:
+            self._flush()
+            if not self._differs():
+                return None
+            data = self.to_bytes()
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+            raise WorkbookUnreadable(f"工作簿 {target.name} 已损坏（{exc}），未写入任何内容 / Workbook "
+                                     f"{target.name} is damaged ({exc}); nothing was written") from exc
+        if now is None:
+            stamp = stamp_of(target)
+            now = stamp.modified if stamp is not None else None
+        return write_atomically(target, data, keep=keep, expect=expect, now=now)
 
     # -- parts --
 
@@ -293,6 +363,7 @@ class XlsxPackage:
         return name not in self._removed and (name in self._infos or name in self._data or name in self._xml)
 
     def read(self, name: str) -> bytes:
+        """The bytes of part `name`; KeyError when there is none, WorkbookUnreadable when it is damaged."""
         name = self._canonical(name)
         if name in self._removed:
             raise KeyError(name)
@@ -300,14 +371,26 @@ class XlsxPackage:
             return _serialize(self._xml[name])
         if name in self._data:
             return self._data[name]
-        return self._zip.read(self._infos[name])
+        return self._original(name)
 
     def xml(self, name: str) -> etree._Element:
         """The parsed part `name` (cached; call `touch` after changing it)."""
         name = self._canonical(name)
         if name not in self._xml:
-            self._xml[name] = etree.fromstring(self.read(name), etree.XMLParser(huge_tree=True, resolve_entities=False))
+            data = self.read(name)
+            try:
+                self._xml[name] = etree.fromstring(data, _XML_PARSER)
+            except etree.XMLSyntaxError as exc:
+                raise _damaged_xml(self.source, name, exc) from exc
         return self._xml[name]
+
+    def _original(self, name: str) -> bytes:
+        """The source's bytes of part `name`, inflated and checked against its CRC."""
+        info = self._infos[name]
+        try:
+            return self._zip.read(info)
+        except _ENTRY_ERRORS as exc:
+            raise _damaged_entry(self.source, name, exc) from exc
 
     def touch(self, name: str) -> None:
         """Mark the parsed part `name` as changed."""
@@ -332,8 +415,7 @@ class XlsxPackage:
         self._xml.pop(name, None)
         self._dirty.discard(name)
         self._changed = True
-        if not name.endswith(".rels"):
-            self.remove_override(name)
+        self.remove_override(name)
 
     def free_part_name(self, pattern: str) -> str:
         """The first free name for `pattern` such as 'xl/comments{}.xml' (numbered from 1)."""
@@ -385,7 +467,7 @@ class XlsxPackage:
         base = posixpath.dirname(source) or "."
         el = etree.SubElement(root, f"{{{PKG_REL_NS}}}Relationship")
         el.set("Id", rid)
-        el.set("Type", f"{REL_NS}/{kind}")
+        el.set("Type", self.ns.rel_type(kind))
         el.set("Target", posixpath.relpath(part, base))
         self.touch(path)
         return rid
@@ -403,6 +485,19 @@ class XlsxPackage:
             self.delete(path)
 
     # -- content types --
+
+    def content_type(self, part: str) -> str | None:
+        """The content type [Content_Types].xml gives `part`: its Override, else its extension's Default."""
+        root = self.xml(CONTENT_TYPES)
+        name = "/" + self._canonical(part).lower()
+        for el in root.iterchildren(f"{{{CT_NS}}}Override"):
+            if el.get("PartName", "").lower() == name:
+                return el.get("ContentType")
+        extension = _extension(name)
+        for el in root.iterchildren(f"{{{CT_NS}}}Default"):
+            if extension and el.get("Extension", "").lower() == extension:
+                return el.get("ContentType")
+        return None
 
     def set_override(self, part: str, content_type: str) -> None:
         root = self.xml(CONTENT_TYPES)
@@ -447,19 +542,27 @@ class XlsxPackage:
 
     def _find_workbook(self) -> str:
         try:
-            root = etree.fromstring(self._zip.read("_rels/.rels"))
+            root = etree.fromstring(self.read("_rels/.rels"), _XML_PARSER)
             for el in root:
                 if el.get("Type", "").endswith("/officeDocument"):
                     part = _resolve("", el.get("Target", ""))
                     if self._canonical(part) in self._infos:
                         return self._canonical(part)
-        except (KeyError, etree.XMLSyntaxError):
+        except (KeyError, etree.XMLSyntaxError, WorkbookUnreadable):
             pass
         if "xl/workbook.xml" in self._infos:
             return "xl/workbook.xml"
         raise _unreadable(
             self.source, "不是 Excel 工作簿（缺少 xl/workbook.xml）", "is not an Excel workbook (no xl/workbook.xml)"
         )
+
+    def _rel_id(self, element: etree._Element) -> str | None:
+        """The r:id of `element`, in the package's flavour (or, written by a confused tool, the other)."""
+        for ns in (self.ns, TRANSITIONAL, STRICT):
+            rid = element.get(f"{{{ns.rel}}}id")
+            if rid is not None:
+                return rid
+        return None
 
     def _main(self, name: str) -> str:
         ns = etree.QName(self._workbook).namespace
@@ -487,7 +590,7 @@ class XlsxPackage:
         raise SheetMissing(f"工作簿中没有工作表「{name}」 / Sheet '{name}' not found in the workbook")
 
     def _sheet_rel(self, name: str) -> Rel:
-        rid = self._sheet_element(name).get(f"{{{REL_NS}}}id")
+        rid = self._rel_id(self._sheet_element(name))
         rel = next((r for r in self.rels(self.workbook_part) if r.id == rid), None)
         if rel is None or not self.exists(rel.part):
             raise _unreadable(
@@ -522,7 +625,7 @@ class XlsxPackage:
         element = etree.SubElement(self._sheets_element(), self._main("sheet"))
         element.set("name", name)
         element.set("sheetId", str(max(ids, default=0) + 1))
-        element.set(f"{{{REL_NS}}}id", rid)
+        element.set(f"{{{self.ns.rel}}}id", rid)
         return part, element
 
     def _drop_calc_chain(self) -> None:
@@ -570,8 +673,247 @@ def _unreadable(source: str, zh: str, en: str) -> WorkbookUnreadable:
     return WorkbookUnreadable(f"工作簿 {name} {zh} / Workbook {name} {en}")
 
 
+def _not_a_zip(source: str, data: bytes) -> WorkbookUnreadable:
+    if data.startswith(_CFB_MAGIC):
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            return _unreadable(source, "设有打开密码（已加密），请先在 Excel 中取消密码",
+                               "is password-protected (encrypted); remove the password in Excel first")
+        return _unreadable(source, "是旧版 .xls 文件，请先在 Excel 中另存为 .xlsx",
+                           "is an old .xls file; save it as .xlsx in Excel first")
+    if data.startswith(b"PK"):
+        return _unreadable(source, "已损坏（zip 目录缺失或损坏，文件可能不完整）",
+                           "is corrupt (the zip directory is missing or damaged; truncated file?)")
+    return _unreadable(source, "不是 .xlsx/.xlsm 文件（不是 zip 格式；.xls 请先另存为 .xlsx）",
+                       "not an .xlsx/.xlsm file (not a zip; save .xls as .xlsx first)")
+
+
+def _corrupt_zip(source: str, zh: str, en: str) -> WorkbookUnreadable:
+    return _unreadable(source, f"已损坏（{zh}）", f"is corrupt ({en})")
+
+
+def _damaged_entry(source: str, name: str, exc: Exception) -> WorkbookUnreadable:
+    text = str(exc)
+    if isinstance(exc, NotImplementedError):
+        zh, en = "使用了不支持的压缩方式", "uses an unsupported compression method"
+    elif "CRC" in text:
+        zh, en = "校验和（CRC）不符", "fails its CRC check"
+    elif isinstance(exc, RuntimeError) and "encrypt" in text.lower():
+        zh, en = "已加密", "is encrypted"
+    else:
+        zh, en = "数据不完整或已损坏", "is truncated or damaged"
+    return _corrupt_zip(source, f"部件 {name} {zh}", f"part {name} {en}")
+
+
+def _damaged_xml(source: str, name: str, exc: etree.XMLSyntaxError) -> WorkbookUnreadable:
+    line = exc.lineno or 1
+    return _corrupt_zip(source, f"部件 {name} 的 XML 已损坏，第 {line} 行",
+                        f"part {name} holds damaged XML at line {line}")
+
+
+# --- the zip as stored -------------------------------------------------------------------------
+
+_LOCAL = struct.Struct("<4s5H3I2H")  # signature, version, flags, method, time, date, crc, sizes, name/extra lengths
+_CENTRAL = struct.Struct("<4s6H3I5H2I")  # … + comment length, disk, internal/external attributes, offset
+_EOCD = struct.Struct("<4s4H2IH")
+_EOCD64 = struct.Struct("<4sQ2H2I4Q")
+_LOCATOR64 = struct.Struct("<4sIQI")
+_LOCAL_SIG, _CENTRAL_SIG, _DESCRIPTOR_SIG = b"PK\x03\x04", b"PK\x01\x02", b"PK\x07\x08"
+_EOCD_SIG, _EOCD64_SIG, _LOCATOR64_SIG = b"PK\x05\x06", b"PK\x06\x06", b"PK\x06\x07"
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_FLAG_DESCRIPTOR, _FLAG_UTF8 = 0x08, 0x800
+_MAX32, _ZIP64_EXTRA, _UNICODE_PATH = 0xFFFFFFFF, 0x0001, 0x7075
+# what zipfile and zlib raise for an entry they cannot inflate or whose CRC is wrong
+_ENTRY_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """One entry of the source zip: its bytes from the local header to the end of its data
+    (descriptor included), its raw central-directory record, its raw name and local extra field."""
+
+    info: zipfile.ZipInfo
+    start: int
+    end: int
+    central: bytes
+    name: bytes
+    local_extra: bytes
+
+
+def _stored_entries(data: bytes, zf: zipfile.ZipFile, source: str) -> dict[str, _Stored]:
+    """Every entry of `data` as stored; WorkbookUnreadable for duplicate names or a damaged zip."""
+    entries: dict[str, _Stored] = {}
+    seen: dict[str, str] = {}
+    try:
+        pos = _central_directory_start(data)
+        for info in zf.infolist():
+            if data[pos : pos + 4] != _CENTRAL_SIG:
+                raise ValueError("central directory record")
+            fixed = _CENTRAL.unpack_from(data, pos)
+            record = data[pos : pos + _CENTRAL.size + fixed[10] + fixed[11] + fixed[12]]
+            pos += len(record)
+            name = record[_CENTRAL.size : _CENTRAL.size + fixed[10]]
+            decoded = name.decode("utf-8" if fixed[3] & _FLAG_UTF8 else "cp437")
+            if decoded != info.orig_filename and _UNICODE_PATH not in _extra_ids(record, fixed):
+                raise ValueError("central directory name")
+            key = info.filename.lower()
+            if key in seen:
+                other = seen[key]
+                zh, en = ((f"zip 中部件「{other}」出现了两次", f"part '{other}' appears twice in the zip")
+                          if other == info.filename else
+                          (f"zip 中部件「{other}」与「{info.filename}」只差大小写",
+                           f"parts '{other}' and '{info.filename}' differ only in case"))
+                raise _corrupt_zip(source, zh, en)
+            seen[key] = info.filename
+            entries[info.filename] = _stored_entry(data, info, record, name, source)
+    except (ValueError, struct.error, UnicodeDecodeError) as exc:
+        raise _corrupt_zip(source, "zip 目录损坏", "damaged zip directory") from exc
+    return entries
+
+
+def _extra_ids(record: bytes, fixed: tuple) -> set[int]:
+    """The ids of the extra fields of a central-directory record."""
+    ids, pos, end = set(), _CENTRAL.size + fixed[10], _CENTRAL.size + fixed[10] + fixed[11]
+    while pos + 4 <= end:
+        kind, size = struct.unpack_from("<2H", record, pos)
+        ids.add(kind)
+        pos += 4 + size
+    return ids
+
+
+def _central_directory_start(data: bytes) -> int:
+    end = data.rfind(_EOCD_SIG, max(0, len(data) - _EOCD.size - 0xFFFF))
+    if end < 0:
+        raise ValueError("no end of central directory")
+    base, size = end, _EOCD.unpack_from(data, end)[5]
+    locator = end - _LOCATOR64.size
+    if locator >= 0 and data[locator : locator + 4] == _LOCATOR64_SIG:
+        base = locator - _EOCD64.size
+        if base < 0 or data[base : base + 4] != _EOCD64_SIG:
+            raise ValueError("zip64 end of central directory")
+        size = _EOCD64.unpack_from(data, base)[8]
+    return base - size
+
+
+def _stored_entry(data: bytes, info: zipfile.ZipInfo, record: bytes, name: bytes, source: str) -> _Stored:
+    start = info.header_offset
+    if data[start : start + 4] != _LOCAL_SIG:
+        raise _corrupt_zip(source, f"部件 {info.filename} 的 zip 头缺失", f"part {info.filename} has no local header")
+    local = _LOCAL.unpack_from(data, start)
+    name_end = start + _LOCAL.size + local[9]
+    if data[start + _LOCAL.size : name_end] != name:
+        raise _corrupt_zip(source, f"部件 {info.filename} 的 zip 头与目录不符",
+                           f"part {info.filename}: local header and directory disagree")
+    local_extra = data[name_end : name_end + local[10]]
+    end = name_end + local[10] + info.compress_size
+    if end > len(data):
+        raise _corrupt_zip(source, f"部件 {info.filename} 不完整，文件可能被截断",
+                           f"part {info.filename} is incomplete; truncated file?")
+    if info.flag_bits & _FLAG_DESCRIPTOR:
+        end += _descriptor_length(data, end, info)
+    return _Stored(info, start, end, record, name, local_extra)
+
+
+def _descriptor_length(data: bytes, at: int, info: zipfile.ZipInfo) -> int:
+    """The length of the data descriptor at `at` (signature optional, 4- or 8-byte sizes)."""
+    signed = 4 if data[at : at + 4] == _DESCRIPTOR_SIG else 0
+    for layout in (struct.Struct("<3I"), struct.Struct("<I2Q")):
+        if at + signed + layout.size <= len(data):
+            if layout.unpack_from(data, at + signed) == (info.CRC, info.compress_size, info.file_size):
+                return signed + layout.size
+    if signed or data[at : at + 2] != b"PK":
+        return min(signed + 12, len(data) - at)
+    return 0
+
+
+def _moved_record(record: bytes, offset: int) -> bytes:
+    """The central-directory `record` of an entry now at `offset`."""
+    fixed = list(_CENTRAL.unpack_from(record))
+    if fixed[16] != _MAX32:
+        fixed[16] = _offset32(offset)
+        return _CENTRAL.pack(*fixed) + record[_CENTRAL.size :]
+    pos, end = _CENTRAL.size + fixed[10], _CENTRAL.size + fixed[10] + fixed[11]
+    while pos + 4 <= end:
+        kind, size = struct.unpack_from("<2H", record, pos)
+        if kind == _ZIP64_EXTRA:
+            at = pos + 4 + 8 * ((fixed[9] == _MAX32) + (fixed[8] == _MAX32))
+            return record[:at] + struct.pack("<Q", offset) + record[at + 8 :]
+        pos += 4 + size
+    raise ValueError("zip64 offset without a zip64 extra field")
+
+
+def _new_entry(name: str, data: bytes, stored: _Stored | None, offset: int) -> tuple[bytes, bytes]:
+    """(local header and data, central-directory record) of `data` deflated, keeping what the
+    source said of the entry (name bytes, time, attributes, extra fields but zip64, comment)."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    packed = compressor.compress(data) + compressor.flush()
+    crc = zlib.crc32(data)
+    if stored is not None:
+        info, record = stored.info, stored.central
+        fixed = _CENTRAL.unpack_from(record)
+        name_bytes, flags, date_time = stored.name, fixed[3] & _FLAG_UTF8, info.date_time
+        made_by, internal, external = fixed[1], fixed[14], fixed[15]
+        extra_start = _CENTRAL.size + fixed[10]
+        central_extra = _without_zip64(record[extra_start : extra_start + fixed[11]])
+        comment = record[extra_start + fixed[11] :]
+        local_extra = _without_zip64(stored.local_extra)
+    else:
+        plain = name.isascii()
+        name_bytes, flags = name.encode("ascii" if plain else "utf-8"), 0 if plain else _FLAG_UTF8
+        date_time = _ZIP_EPOCH
+        made_by, internal, external = 20, 0, 0
+        central_extra = comment = local_extra = b""
+    if max(len(packed), len(data)) >= _MAX32:
+        raise UnsafeEdit(f"部件 {name} 超过 4 GB / part {name} is larger than 4 GB")
+    time_, date_ = _dos_time(date_time)
+    sizes = (crc, len(packed), len(data), len(name_bytes))
+    local = _LOCAL.pack(_LOCAL_SIG, 20, flags, zipfile.ZIP_DEFLATED, time_, date_, *sizes, len(local_extra))
+    central = _CENTRAL.pack(_CENTRAL_SIG, made_by, 20, flags, zipfile.ZIP_DEFLATED, time_, date_, *sizes,
+                            len(central_extra), len(comment), 0, internal, external, _offset32(offset))
+    return local + name_bytes + local_extra + packed, central + name_bytes + central_extra + comment
+
+
+def _without_zip64(extra: bytes) -> bytes:
+    """`extra` without its zip64 field (a rewritten entry has 32-bit sizes); as it was when malformed."""
+    kept, pos = [], 0
+    while pos + 4 <= len(extra):
+        kind, size = struct.unpack_from("<2H", extra, pos)
+        if pos + 4 + size > len(extra):
+            return b""
+        if kind != _ZIP64_EXTRA:
+            kept.append(extra[pos : pos + 4 + size])
+        pos += 4 + size
+    return b"".join(kept) if pos == len(extra) else b""
+
+
+def _dos_time(date_time: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
+    year, month, day, hour, minute, second = date_time if date_time[0] >= 1980 else _ZIP_EPOCH
+    return (hour << 11) | (minute << 5) | (second // 2), ((year - 1980) << 9) | (month << 5) | day
+
+
+def _offset32(offset: int) -> int:
+    if offset >= _MAX32:
+        raise UnsafeEdit("工作簿将超过 4 GB，xlcsr 不写入 / The workbook would exceed 4 GB; xlcsr does not write it")
+    return offset
+
+
+def _end_of_central_directory(count: int, start: int, size: int, comment: bytes) -> bytes:
+    comment = comment[:0xFFFF]
+    head = b""
+    if count >= 0xFFFF or start >= _MAX32 or size >= _MAX32:
+        head = (_EOCD64.pack(_EOCD64_SIG, _EOCD64.size - 12, 45, 45, 0, 0, count, count, size, start)
+                + _LOCATOR64.pack(_LOCATOR64_SIG, 0, start + size, 1))
+        count, start, size = min(count, 0xFFFF), min(start, _MAX32), min(size, _MAX32)
+    return head + _EOCD.pack(_EOCD_SIG, 0, 0, count, count, size, start, len(comment)) + comment
+
+
 def _serialize(root: etree._Element) -> bytes:
     return XML_DECLARATION + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+
+
+def _extension(part: str) -> str:
+    """The extension of a part name as OPC sees it ('rels' for _rels/.rels), lower case."""
+    last = part.rsplit("/", 1)[-1]
+    return last.rsplit(".", 1)[1].lower() if "." in last else ""
 
 
 def _rels_path(part: str) -> str:
@@ -621,6 +963,7 @@ def _set_state(element: etree._Element, state: str | None) -> None:
 def _owned_sheet_xml(
     rows: Sequence[Sequence[Cell]],
     styles: StyleBook,
+    ns: Namespaces,
     *,
     date1904: bool,
     widths: dict[int, float],
@@ -645,7 +988,7 @@ def _owned_sheet_xml(
     dimension = f"A1:{col_letter(last_col)}{len(rows)}" if last_col else "A1"
     parts = [
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
-        f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">',
+        f'<worksheet xmlns="{ns.main}" xmlns:r="{ns.rel}">',
         f'<dimension ref="{dimension}"/>',
         _sheet_views(freeze_first_row and len(rows) > 0),
         '<sheetFormatPr defaultRowHeight="15"/>',

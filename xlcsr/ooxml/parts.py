@@ -4,7 +4,8 @@
         return next((r.part for r in package.rels(sheet_part) if r.kind == "comments"), None)
 
 `XlsxPackage` is the one implementation; `SheetPatch` sees it through `Parts`, so the two modules
-do not import each other.
+do not import each other. `Parts.ns` is the package's flavour (transitional or Strict Open XML),
+found once when it is opened: whatever xlcsr adds to a workbook uses its namespaces.
 """
 
 from __future__ import annotations
@@ -14,9 +15,31 @@ from typing import Protocol
 
 from lxml import etree
 
-from xlcsr.ooxml.styles import StyleBook
+from xlcsr.ooxml.styles import MAIN_NS, StyleBook
 
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+STRICT_REL_NS = "http://purl.oclc.org/ooxml/officeDocument/relationships"
+STRICT_MAIN_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+
+
+@dataclass(frozen=True)
+class Namespaces:
+    """The namespaces of one flavour of Office Open XML.
+
+    `main` is SpreadsheetML, `rel` both the r: namespace (r:id attributes) and the base of the
+    relationship types xlcsr writes (`rel_type("worksheet")`).
+    """
+
+    main: str
+    rel: str
+    strict: bool = False
+
+    def rel_type(self, kind: str) -> str:
+        return f"{self.rel}/{kind}"
+
+
+TRANSITIONAL = Namespaces(MAIN_NS, REL_NS)
+STRICT = Namespaces(STRICT_MAIN_NS, STRICT_REL_NS, strict=True)
 
 
 @dataclass(frozen=True)
@@ -33,6 +56,7 @@ class Parts(Protocol):
     """The zip parts of a workbook, as a sheet patch reads and changes them."""
 
     workbook_dir: str
+    ns: Namespaces
 
     @property
     def styles(self) -> StyleBook: ...

@@ -10,8 +10,16 @@
 
 The sheet XML is never parsed as a whole: the `<row>` elements of touched rows are found by a
 byte scan, parsed alone, changed and spliced back, so a 100,000-row sheet costs one scan.
+A row or cell without r is the one after the row or cell before it, as SpreadsheetML says; the
+rows xlcsr rewrites get r on themselves and their cells, every other row keeps its bytes.
 Value edits of formula cells, of covered cells of merged ranges, of table headers and of pivot
-tables are refused with UnsafeEdit before anything changes.
+tables are refused with UnsafeEdit before anything changes; a damaged row (malformed XML, a row
+or cell number that is not one or out of order) with WorkbookUnreadable, naming file, sheet, row.
+
+A column written right beside an Excel table (its header cell in the table's header row) or a row
+written right under it joins the table on save: its ref, autoFilter and tableColumns grow, the new
+column named after its header (逾期天数2 when the name is taken, the header cell saying so too).
+The sheet's own autoFilter grows the same way (`auto_filter()` says to what).
 """
 
 from __future__ import annotations
@@ -22,12 +30,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from pathlib import PurePath
 
 from lxml import etree
 
 from xlcsr.domain.errors import UnsafeEdit, WorkbookUnreadable
 from xlcsr.ooxml import conditional
 from xlcsr.ooxml.cells import (
+    MAX_COL,
+    MAX_ROW,
     MAX_TEXT,
     Value,
     cell_ref,
@@ -39,11 +50,14 @@ from xlcsr.ooxml.cells import (
     text_needs_preserve,
 )
 from xlcsr.ooxml.notes import CT_COMMENTS, CT_VML, NOTE_AUTHOR, comments_xml, only_note_shapes, vml_xml
-from xlcsr.ooxml.parts import REL_NS, Parts
+from xlcsr.ooxml.parts import Parts
+from xlcsr.ooxml.styles import XML_DECLARATION
 
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
-_R_ATTR = re.compile(rb"""(?<![\w:.-])r\s*=\s*["']([0-9]+)["']""")
+_R_ATTR = re.compile(rb"""(?<![\w:.-])r\s*=\s*["']([^"']*)["']""")
+_FILTER_REF = re.compile(rb"""(<(?:[\w.-]+:)?autoFilter\b[^>]*?\bref\s*=\s*["'])([^"']*)(["'])""")
+_LXML_WHERE = re.compile(r",? line \d+, column \d+$")
 _NS_DECL = re.compile(rb"""xmlns(?::[\w.-]+)?\s*=\s*(?:"[^"]*"|'[^']*')""")
 _AFTER_LEGACY = {
     "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
@@ -72,6 +86,7 @@ class SheetPatch:
         self.name = name
         self.part = part
         self.changed = False
+        self._file = PurePath(str(getattr(package, "source", "") or part)).name
         self._load(package.read(part))
 
     def __repr__(self) -> str:
@@ -92,6 +107,7 @@ class SheetPatch:
                 self._touch(row, col)
             return
         kind, text, style = self._encode(ref, value)
+        self._written.add((row, col))
         if cell is not None and self._holds(cell, kind, text) and style in (None, int(cell.get("s", "0"))):
             return
         cell = self._cell(row, col, create=True)
@@ -180,6 +196,25 @@ class SheetPatch:
     def has_formulas(self) -> bool:
         return re.search(rb"<(?:[\w.-]+:)?f[\s>/]", self._body) is not None
 
+    def formula_refs(self) -> set[str]:
+        """References ('E27') of the cells that hold a formula, rows and cells without r included.
+
+        Only rows whose bytes hold an `<f>` are parsed; a damaged one raises WorkbookUnreadable.
+        """
+        if not self.has_formulas():
+            return set()
+        formula = re.compile(b"<" + re.escape(self._prefix) + rb"f[\s>/]")
+        refs: set[str] = set()
+        for row in sorted({*self._row_index(), *self._rows}):
+            element = self._rows.get(row)
+            if element is None:
+                start, end = self._row_span(row)
+                if not formula.search(self._body, start, end):
+                    continue
+                element = self._parse_row(row)
+            refs.update(c.get("r") for c in element.iterchildren(self._tag("c")) if c.find(self._tag("f")) is not None)
+        return refs
+
     # -- conditional formatting (xlcsr.ooxml.conditional) --
 
     def remove_conditional(self, match: Callable[[str], bool]) -> int:
@@ -200,6 +235,7 @@ class SheetPatch:
 
     def to_bytes(self) -> bytes:
         """The sheet XML with every edit applied."""
+        self._grow_ranges()
         if self._dirty_rows:
             self._body = self._spliced_body()
             self._index = None
@@ -249,6 +285,8 @@ class SheetPatch:
         self._tail_dirty = False
         self._guards: dict[str, list[tuple[int, int, int, int]]] | None = None
         self._col_styles: list[tuple[int, int, int]] | None = None
+        self._written: set[tuple[int, int]] = set()  # cells given a value: tables and filters grow over them
+        self._shared: list[etree._Element] | None = None
 
     def _namespace_of(self, prefix: str) -> str:
         name = b"xmlns:" + prefix.encode() if prefix else b"xmlns"
@@ -264,14 +302,24 @@ class SheetPatch:
     # -- rows and cells --
 
     def _row_index(self) -> dict[int, tuple[int, int]]:
-        """Row number → (start, end of start tag) of every `<row>` in the body."""
+        """Row number → (start, end of start tag) of every `<row>` in the body.
+
+        A row without r is the one after the row before it; a row number that is not a number, or
+        not above the one before, is damage (a second row 7 would make every edit ambiguous).
+        """
         if self._index is None:
             pattern = re.compile(b"<" + re.escape(self._prefix) + rb"row[\s/>]")
             body, index, last = self._body, {}, 0
             for m in pattern.finditer(body):
-                tag_end = body.index(b">", m.start()) + 1
+                tag_end = body.find(b">", m.start()) + 1
+                if not tag_end:
+                    raise self._damaged(last + 1, "行标记不完整", "its tag is cut off")
                 r = _R_ATTR.search(body, m.start(), tag_end)
-                last = int(r.group(1)) if r else last + 1
+                number = r.group(1).decode(errors="replace").strip() if r else str(last + 1)
+                if not number.isdigit() or not last < int(number) <= MAX_ROW:
+                    raise self._damaged(last + 1, f"行号 r=\"{number}\" 无效或顺序错误",
+                                        f"row number r=\"{number}\" is invalid or out of order")
+                last = int(number)
                 index[last] = (m.start(), tag_end)
             self._index = index
             self._row_numbers = sorted(index)
@@ -284,19 +332,14 @@ class SheetPatch:
         close = b"</" + self._prefix + b"row>"
         end = self._body.find(close, tag_end)
         if end < 0:
-            raise WorkbookUnreadable(
-                f"工作表「{self.name}」第 {row} 行不完整 / Sheet '{self.name}' row {row} is truncated"
-            )
+            raise self._damaged(row, "缺少结束标记", "it has no end tag")
         return start, end + len(close)
 
     def _row(self, row: int, *, create: bool) -> etree._Element | None:
         if row in self._rows:
             return self._rows[row]
         if row in self._row_index():
-            start, end = self._row_span(row)
-            element = self._parse_fragment(self._body[start:end])[0]
-            element.set("r", str(row))
-            self._number_cells(element, row)
+            element = self._parse_row(row)
         elif create:
             wrapper = self._parse_fragment(b"")
             element = etree.SubElement(wrapper, self._tag("row"), r=str(row))
@@ -305,16 +348,42 @@ class SheetPatch:
         self._rows[row] = element
         return element
 
+    def _parse_row(self, row: int) -> etree._Element:
+        """The `<row>` element of existing row `row`, alone, with r on it and on each of its cells."""
+        start, end = self._row_span(row)
+        try:
+            element = self._parse_fragment(self._body[start:end])[0]
+        except (etree.XMLSyntaxError, IndexError) as exc:
+            detail = _LXML_WHERE.sub("", str(getattr(exc, "msg", "") or exc)).strip() or "malformed XML"
+            raise self._damaged(row, "XML 格式错误", f"malformed XML: {detail}") from exc
+        _set_r(element, str(row))
+        self._number_cells(element, row)
+        return element
+
     def _parse_fragment(self, fragment: bytes) -> etree._Element:
         return etree.fromstring(b"<" + _WRAP + b" " + self._nsdecl + b">" + fragment + b"</" + _WRAP + b">", _PARSER)
 
     def _number_cells(self, row_el: etree._Element, row: int) -> None:
+        """Give each cell its r: a cell without one is in the column after the cell before it."""
         col = 0
         for cell in row_el.iterchildren(self._tag("c")):
             ref = cell.get("r")
-            col = split_ref(ref)[1] if ref else col + 1
-            if not ref:
-                cell.set("r", cell_ref(row, col))
+            try:
+                at = split_ref(ref) if ref else (row, col + 1)
+            except ValueError:
+                at = None
+            if at is None or at[0] != row or at[1] <= col:
+                raise self._damaged(row, f"单元格 r=\"{ref}\" 无效或顺序错误",
+                                    f"cell reference r=\"{ref}\" is invalid or out of order")
+            col = at[1]
+            if not ref or ref != cell_ref(row, col):
+                _set_r(cell, cell_ref(row, col))
+
+    def _damaged(self, row: int, zh: str, en: str) -> WorkbookUnreadable:
+        return WorkbookUnreadable(
+            f"工作簿 {self._file} 的工作表「{self.name}」第 {row} 行已损坏（{zh}），未写入任何内容 / "
+            f"Workbook {self._file}: sheet '{self.name}' row {row} is damaged ({en}); nothing was written"
+        )
 
     def _cell(self, row: int, col: int, *, create: bool) -> etree._Element | None:
         row_el = self._row(row, create=create)
@@ -462,12 +531,12 @@ class SheetPatch:
                 "header": [],
                 "pivot": [],
             }
+            for _, table in self._tables():
+                header = _table_header(table)
+                if header:
+                    self._guards["header"].append(header)
             for rel in self.package.rels(self.part):
-                if rel.kind == "table" and self.package.exists(rel.part):
-                    header = _table_header(self.package.xml(rel.part))
-                    if header:
-                        self._guards["header"].append(header)
-                elif rel.kind == "pivotTable" and self.package.exists(rel.part):
+                if rel.kind == "pivotTable" and self.package.exists(rel.part):
                     location = self.package.xml(rel.part).find("{*}location")
                     if location is not None and location.get("ref"):
                         self._guards["pivot"].append(split_range(location.get("ref")))
@@ -485,6 +554,179 @@ class SheetPatch:
                     found.append(split_range(ref.group(1).decode()))
                 pos = self._body.find(word, pos + 1)
         return found
+
+    # -- Excel tables and autofilters beside what xlcsr writes --
+
+    def auto_filter(self) -> str | None:
+        """The range of the sheet's own autoFilter ('A3:P29'), grown over what xlcsr wrote; None without one.
+
+        An Excel table carries an autoFilter of its own, grown with the table. This one is the
+        filter of a plain range; the workbook's `_xlnm._FilterDatabase` name must say the same.
+        """
+        self._grow_ranges()
+        return self._sheet_filter_ref()
+
+    def _tables(self) -> list[tuple[str, etree._Element]]:
+        """(part, parsed XML) of each Excel table (ListObject) on the sheet."""
+        found = []
+        for rel in self.package.rels(self.part):
+            if rel.kind != "table" or rel.external or not self.package.exists(rel.part):
+                continue
+            try:
+                table = etree.fromstring(self.package.read(rel.part), _PARSER)
+                split_range(table.get("ref", ""))
+            except (etree.XMLSyntaxError, ValueError) as exc:
+                raise WorkbookUnreadable(
+                    f"工作簿 {self._file} 中工作表「{self.name}」的 Excel 表格（{rel.part}）已损坏，未写入任何内容 / "
+                    f"Workbook {self._file}: the Excel table {rel.part} of sheet '{self.name}' is damaged; "
+                    "nothing was written"
+                ) from exc
+            found.append((rel.part, table))
+        return found
+
+    def _grow_ranges(self) -> None:
+        """Grow each table, and the sheet's autoFilter, over the columns and rows written beside them.
+
+        A column counts when xlcsr wrote into it within the range's rows and its cell in the header
+        row holds text (the new table column's name); a row when xlcsr wrote into it within the
+        range's columns, unless the table ends in a totals row. Sorting then takes them along.
+        """
+        if not self._written:
+            return
+        filter_ref = self._sheet_filter_ref()
+        tables = self._tables() if b"tablePart" in self._tail else []
+        if not tables and filter_ref is None:
+            return
+        areas = [split_range(table.get("ref")) for _, table in tables]
+        by_row: dict[int, list[int]] = {}
+        by_col: dict[int, list[int]] = {}
+        for r, c in self._written:
+            by_row.setdefault(r, []).append(c)
+            by_col.setdefault(c, []).append(r)
+        written = by_row, by_col
+        for i, (part, table) in enumerate(tables):
+            if table.get("tableType", "worksheet") != "worksheet":
+                continue  # query and XML-map tables are bound to their source's columns
+            others = areas[:i] + areas[i + 1 :]
+            named = table.get("headerRowCount", "1") != "0" and table.find("{*}tableColumns") is not None
+            below = table.get("totalsRowCount", "0") == "0"
+            grown, columns = self._grown(areas[i], others, written, header=named, below=below)
+            if grown != areas[i]:
+                self._grow_table(part, table, areas[i], grown, columns)
+                areas[i] = grown
+        if filter_ref is not None:
+            try:
+                area = split_range(filter_ref)
+            except ValueError:
+                return
+            grown, _ = self._grown(area, areas, written, header=True, below=True)
+            if grown != area:
+                self._set_sheet_filter_ref(_range_ref(grown))
+
+    def _grown(
+        self, area: tuple[int, int, int, int], others: list[tuple[int, int, int, int]],
+        written: tuple[dict[int, list[int]], dict[int, list[int]]], *, header: bool, below: bool,
+    ) -> tuple[tuple[int, int, int, int], list[tuple[int, str]]]:
+        """`area` grown right and down over written cells (by row, by column); the new columns and headers."""
+        by_row, by_col = written
+        r1, c1, r2, c2 = area
+        columns: list[tuple[int, str]] = []
+        while True:
+            c, r = c2 + 1, r2 + 1
+            if (header and c <= MAX_COL and any(r1 <= w <= r2 for w in by_col.get(c, ()))
+                    and not _overlaps(others, (r1, c, r2, c))):
+                text = self._text(r1, c)
+                if text and text.strip():
+                    columns.append((c, text))
+                    c2 = c
+                    continue
+            if (below and r <= MAX_ROW and any(c1 <= w <= c2 for w in by_row.get(r, ()))
+                    and not _overlaps(others, (r, c1, r, c2))):
+                r2 = r
+                continue
+            return (r1, c1, r2, c2), columns
+
+    def _grow_table(self, part: str, table: etree._Element, old: tuple[int, int, int, int],
+                    new: tuple[int, int, int, int], columns: list[tuple[int, str]]) -> None:
+        """Write the table part with its new ref, autoFilter and one tableColumn per new column."""
+        ns = etree.QName(table).namespace
+
+        def tag(name: str) -> str:
+            return f"{{{ns}}}{name}" if ns else name
+
+        table.set("ref", _range_ref(new))
+        autofilter = table.find(tag("autoFilter"))
+        if autofilter is not None and autofilter.get("ref"):
+            a1, b1, a2, b2 = split_range(autofilter.get("ref"))
+            autofilter.set("ref", _range_ref((a1, b1, a2 + new[2] - old[2], b2 + new[3] - old[3])))
+        holder = table.find(tag("tableColumns"))
+        if columns and holder is not None:
+            existing = list(holder.iterchildren(tag("tableColumn")))
+            taken = {el.get("name", "").casefold() for el in existing}
+            ids = [int(el.get("id")) for el in existing if (el.get("id") or "").isdigit()]
+            next_id = max(ids, default=0) + 1
+            for col, text in columns:
+                name, shown = _unique_column_name(text, taken)
+                taken.add(name.casefold())
+                column = etree.SubElement(holder, tag("tableColumn"))
+                column.set("id", str(next_id))
+                column.set("name", name)
+                next_id += 1
+                if shown != text:  # Excel's header cells always say their column's name
+                    cell = self._cell(new[0], col, create=True)
+                    self._write(cell, "inlineStr", shown)
+                    self._touch(new[0], col)
+            holder.set("count", str(len(holder.findall(tag("tableColumn")))))
+        self.package.write(part, XML_DECLARATION + etree.tostring(table, encoding="UTF-8", xml_declaration=False))
+        self._guards = None
+        self.changed = True
+
+    def _sheet_filter_ref(self) -> str | None:
+        if self._tail_tree is not None:
+            element = self._tail_tree.find(self._tag("autoFilter"))
+            return element.get("ref") if element is not None else None
+        m = _FILTER_REF.search(self._tail)
+        return m.group(2).decode() if m else None
+
+    def _set_sheet_filter_ref(self, ref: str) -> None:
+        """Change the ref of the sheet's autoFilter, in its bytes unless the tail is parsed anyway."""
+        if self._tail_tree is not None:
+            self._tail_tree.find(self._tag("autoFilter")).set("ref", ref)
+            self._tail_dirty = True
+        else:
+            m = _FILTER_REF.search(self._tail)
+            self._tail = self._tail[: m.start(2)] + ref.encode() + self._tail[m.end(2) :]
+        self.changed = True
+
+    def _text(self, row: int, col: int) -> str | None:
+        """The text a cell shows when it holds a string (inline, formula-free str, or shared); else None."""
+        cell = self._cell(row, col, create=False)
+        if cell is None or cell.find(self._tag("f")) is not None:
+            return None
+        kind = cell.get("t", "n")
+        if kind == "inlineStr":
+            holder = cell.find(self._tag("is"))
+            return _runs_text(holder, self._tag) if holder is not None else None
+        value = cell.find(self._tag("v"))
+        if value is None or value.text is None:
+            return None
+        if kind == "str":
+            return value.text
+        if kind == "s" and value.text.strip().isdigit():
+            shared = self._shared_strings()
+            index = int(value.text)
+            return _runs_text(shared[index], lambda name: f"{{*}}{name}") if index < len(shared) else None
+        return None
+
+    def _shared_strings(self) -> list[etree._Element]:
+        """The `<si>` items of the workbook's shared-string table (read on first need)."""
+        if self._shared is None:
+            self._shared = []
+            book = next((r.part for r in self.package.rels("") if r.kind == "officeDocument"), None)
+            table = next((r.part for r in self.package.rels(book) if r.kind == "sharedStrings"), None) if book else None
+            if table and self.package.exists(table):
+                self._shared = list(self.package.xml(table).iterchildren("{*}si"))
+        return self._shared
 
     # -- splicing --
 
@@ -529,7 +771,16 @@ class SheetPatch:
 
     def _tail_root(self) -> etree._Element:
         if self._tail_tree is None:
-            self._tail_tree = self._parse_fragment(self._tail_parts()[1])
+            try:
+                self._tail_tree = self._parse_fragment(self._tail_parts()[1])
+            except etree.XMLSyntaxError as exc:
+                detail = _LXML_WHERE.sub("", str(exc.msg or exc)).strip()
+                raise WorkbookUnreadable(
+                    f"工作簿 {self._file} 的工作表「{self.name}」单元格之后的部分已损坏（XML 格式错误），"
+                    "未写入任何内容 / "
+                    f"Workbook {self._file}: sheet '{self.name}' is damaged after its cells (malformed XML: {detail}); "
+                    "nothing was written"
+                ) from exc
         return self._tail_tree
 
     def _serialized_tail(self) -> bytes:
@@ -551,7 +802,7 @@ class SheetPatch:
             return _Notes("none")
         if legacy is None or len(comments) != 1 or any(r.kind.startswith("threadedComment") for r in rels):
             return _Notes("foreign")
-        vml = next((r for r in rels if r.id == legacy.get(f"{{{REL_NS}}}id")), None)
+        vml = next((r for r in rels if r.id == legacy.get(f"{{{self.package.ns.rel}}}id")), None)
         comment = comments[0]
         if vml is None or not self.package.exists(vml.part) or not self.package.exists(comment.part):
             return _Notes("foreign")
@@ -585,15 +836,15 @@ class SheetPatch:
         comments_part = pkg.free_part_name(pkg.workbook_dir + "/comments{}.xml")
         vml_part = pkg.free_part_name(pkg.workbook_dir + "/drawings/vmlDrawing{}.vml")
         cells = sorted((split_ref(ref), text) for ref, text in notes.items())
-        pkg.write(comments_part, comments_xml(cells, author))
+        pkg.write(comments_part, comments_xml(cells, author, pkg.ns.main))
         pkg.write(vml_part, vml_xml(cells, pkg.free_vml_block()))
         pkg.set_override(comments_part, CT_COMMENTS)
         pkg.ensure_default("vml", CT_VML)
         pkg.add_rel(self.part, "comments", comments_part)
         vml_rid = pkg.add_rel(self.part, "vmlDrawing", vml_part)
-        nsmap = {"r": REL_NS} if b"xmlns:r=" not in self._nsdecl else None
+        nsmap = {"r": pkg.ns.rel} if b"xmlns:r=" not in self._nsdecl else None
         legacy = etree.Element(self._tag("legacyDrawing"), nsmap=nsmap)
-        legacy.set(f"{{{REL_NS}}}id", vml_rid)
+        legacy.set(f"{{{pkg.ns.rel}}}id", vml_rid)
         tail = self._tail_root()
         anchor = next((c for c in tail if isinstance(c.tag, str) and etree.QName(c).localname in _AFTER_LEGACY), None)
         if anchor is None:
@@ -606,6 +857,47 @@ class SheetPatch:
 
 def _inside(ranges: list[tuple[int, int, int, int]], row: int, col: int) -> bool:
     return any(r1 <= row <= r2 and c1 <= col <= c2 for r1, c1, r2, c2 in ranges)
+
+
+def _overlaps(areas: list[tuple[int, int, int, int]], area: tuple[int, int, int, int]) -> bool:
+    r1, c1, r2, c2 = area
+    return any(a1 <= r2 and r1 <= a2 and b1 <= c2 and c1 <= b2 for a1, b1, a2, b2 in areas)
+
+
+def _range_ref(area: tuple[int, int, int, int]) -> str:
+    r1, c1, r2, c2 = area
+    return cell_ref(r1, c1) if (r1, c1) == (r2, c2) else f"{cell_ref(r1, c1)}:{cell_ref(r2, c2)}"
+
+
+def _runs_text(holder: etree._Element, tag: Callable[[str], str]) -> str:
+    """The text of an `<is>` or `<si>`: its `<t>`, or its runs' (phonetic runs are not shown)."""
+    t = holder.find(tag("t"))
+    if t is not None:
+        return t.text or ""
+    return "".join(run.findtext(tag("t")) or "" for run in holder.iterchildren(tag("r")))
+
+
+def _unique_column_name(text: str, taken: set[str]) -> tuple[str, str]:
+    """(tableColumn name, header text) for a new table column, numbered like Excel when taken: 逾期天数2."""
+    base = text.replace("\r", "_x000d_").replace("\n", "_x000a_").replace("\t", "_x0009_")
+    if base.casefold() not in taken:
+        return base, text
+    n = 2
+    while f"{base}{n}".casefold() in taken:
+        n += 1
+    return f"{base}{n}", f"{text}{n}"
+
+
+def _set_r(element: etree._Element, ref: str) -> None:
+    """Set r, as the first attribute (where Excel writes it) when the element had none."""
+    if element.get("r") is not None:
+        element.set("r", ref)
+        return
+    others = list(element.attrib.items())
+    element.attrib.clear()
+    element.set("r", ref)
+    for key, value in others:
+        element.set(key, value)
 
 
 def _set_style_attr(cell: etree._Element, xf_id: int) -> None:

@@ -66,9 +66,10 @@ def is_date_format(code: str) -> bool:
 class StyleBook:
     """The cell formats of one workbook; new formats are appended, existing ones never change."""
 
-    def __init__(self, data: bytes | None = None) -> None:
+    def __init__(self, data: bytes | None = None, *, main_ns: str = MAIN_NS) -> None:
+        """`data` is the bytes of styles.xml; without it, a minimal style sheet in namespace `main_ns`."""
         self.created = data is None
-        self.root = etree.fromstring(data or MINIMAL_STYLES)
+        self.root = etree.fromstring(data or MINIMAL_STYLES.replace(MAIN_NS.encode(), main_ns.encode()))
         self.ns = etree.QName(self.root).namespace or ""
         self.changed = self.created
         self._keys: dict[str, dict[bytes, int]] = {}

@@ -23,6 +23,7 @@ class Assignment:
     values: dict[tuple[int, str], object] = field(default_factory=dict)
     high_water: dict[str, int] = field(default_factory=dict)
     numbered: list[tuple[int, str]] = field(default_factory=list)
+    kept_formulas: list[tuple[int, str]] = field(default_factory=list)  # (row, field) left to its formula
 
     @property
     def changed(self) -> bool:
@@ -33,8 +34,10 @@ def plan_assignment(records: list[CsrRecord], settings: Settings, used: list[str
                     high_water: dict[str, int]) -> Assignment:
     """Numbers, due dates and statuses for valid records that lack them.
 
-    `used` holds every case number already in the sheet (valid rows or not); `high_water` the
-    highest sequence ever issued per key, kept in the workbook so deleted numbers stay used.
+    A cell that holds a formula is never filled, even when it shows blank (`=IF(H5="高",G5+5,"")`):
+    the formula stays and the row is listed in `kept_formulas`. `used` holds every case number already
+    in the sheet (valid rows or not); `high_water` the highest sequence ever issued per key, kept in
+    the workbook so deleted numbers stay used.
     """
     pattern = CasePattern(settings.case_pattern)
     calendar = WorkCalendar.from_settings(settings)
@@ -52,10 +55,14 @@ def plan_assignment(records: list[CsrRecord], settings: Settings, used: list[str
             number = pattern.format(record.received.year, top[key])
             plan.values[(record.row, "case_no")] = number
             plan.numbered.append((record.row, number))
-        if record.due is None:
+        fills = {"due": record.due is None, "status": not record.status}
+        for key in [k for k, missing in fills.items() if missing and k in record.formulas]:
+            plan.kept_formulas.append((record.row, key))
+            fills[key] = False
+        if fills["due"]:
             days = settings.sla_days(record.priority or settings.default_priority)
             plan.values[(record.row, "due")] = calendar.add(record.received, days)
-        if not record.status:
+        if fills["status"]:
             plan.values[(record.row, "status")] = OPEN
     plan.high_water = {k: v for k, v in top.items() if v != high_water.get(k)}
     return plan

@@ -181,4 +181,5 @@ def to_record(row: SourceRow, choices: Choices, date1904: bool = False) -> CsrRe
         departments=tuple(split_list(row.text("departments"))), owner=row.text("owner"),
         status=choice("status"), contract_type=choice("contract_type"), closed=day("closed"),
         remarks=row.text("remarks"), revision=int(revision) if revision.isdigit() else None,
+        formulas=row.formulas,
     )

@@ -64,7 +64,7 @@ def find_register(source: SheetSource, sheet: str | None = None) -> Register:
     _attach_formulas(source.formulas(name), data, columns)
     return Register(path=source.label, sheet=name, header_row=header_row + 1, columns=columns,
                     extra_columns=extra, rows=data, settings=settings,
-                    state=state_from_rows(source.values(STATE_SHEET)) if STATE_SHEET in names else {},
+                    state=state_from_rows(source.values(STATE_SHEET), source.label) if STATE_SHEET in names else {},
                     note_rows=notes, width=max((len(r) for r in rows), default=0),
                     settings_refs=date_list_refs(settings_rows) if settings_rows is not None else {},
                     date1904=date1904)
