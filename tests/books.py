@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zipfile
 import zlib
@@ -11,7 +12,11 @@ from datetime import date
 from pathlib import Path
 
 import openpyxl
+import pytest
 import python_calamine
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"  # other projects' files: read, never copied
+TODAY = "2026-11-25"  # the corpus registers' planted future date lies after it
 
 HEADERS = ["案件号", "客户名称", "产品/项目", "要求描述", "类别", "接收日期", "优先级", "截止日期",
            "责任部门", "负责人", "处理状态", "完成日期", "备注"]
@@ -128,3 +133,11 @@ def calamine_rows(path: Path, sheet: str = "清单") -> list[list[object]]:
 def openpyxl_values(path: Path, sheet: str = "清单") -> dict[str, object]:
     ws = openpyxl.load_workbook(path)[sheet]
     return {c.coordinate: c.value for r in ws.iter_rows() for c in r if c.value is not None}
+
+
+def needs(present: bool, what: str) -> None:
+    """Skip a test whose tool or data is missing here; in CI, which must have it, fail instead."""
+    if not present:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} must be present in CI (.ci/run installs the tools)")
+        pytest.skip(f"{what} is not here")

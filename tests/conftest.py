@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -11,16 +10,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from books import png
+from books import needs, png
 
 
 @pytest.fixture
 def to_pdf(tmp_path: Path) -> Callable[[Path], Path]:
     """Convert a workbook to PDF with LibreOffice headless; skipped without soffice, except in CI."""
-    if shutil.which("soffice") is None:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice (soffice) must be installed in CI: .ci/run installs libreoffice-calc-nogui")
-        pytest.skip("LibreOffice (soffice) not installed")
+    needs(shutil.which("soffice") is not None, "LibreOffice (soffice)")
 
     def convert(book: Path) -> Path:
         out = tmp_path / "pdf"

@@ -3,7 +3,6 @@ the patched MS-OVBA compressor, the OLE container, LibreOffice's VBA import, ins
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import shutil
@@ -15,6 +14,7 @@ from xml.etree import ElementTree
 
 import olefile
 import pytest
+from books import needs
 from ms_ovba_compression.ms_ovba import MsOvba
 from oletools.olevba import VBA_Parser, decompress_stream
 from typer.testing import CliRunner
@@ -283,10 +283,7 @@ def test_build_refuses_an_addin_open_in_excel(tmp_path: Path) -> None:
 @pytest.mark.soffice
 def test_libreoffice_imports_the_vba_project(xlam: Path, tmp_path: Path) -> None:
     """LibreOffice's VBA filter turns every module into Basic; the ODS copy carries them as XML."""
-    if shutil.which("soffice") is None:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice (soffice) must be installed in CI: .ci/run installs libreoffice-calc-nogui")
-        pytest.skip("LibreOffice (soffice) not installed")
+    needs(shutil.which("soffice") is not None, "LibreOffice (soffice)")
     command = ["soffice", "--headless", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
                "--infilter=Calc MS Excel 2007 VBA XML", "--convert-to", "ods", "--outdir", str(tmp_path), str(xlam)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=180)

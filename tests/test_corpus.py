@@ -23,14 +23,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 import python_calamine
+from books import CORPUS, TODAY, needs
 from lxml import etree
 from typer.testing import CliRunner
 
 from xlcsr.cli.app import app
 from xlcsr.files.reader import open_calamine
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-TODAY = "2026-11-25"
 COMMANDS = {
     "validate": ["validate", "--json"],
     "mark": ["validate", "--mark"],
@@ -51,10 +50,7 @@ NAMES = sorted(EXPECT) or ["(corpus missing)"]
 
 @pytest.fixture(scope="module")
 def corpus() -> Path:
-    if not EXPECT:
-        if os.environ.get("CI"):
-            pytest.fail(f"the shared corpus must be present in CI: {CORPUS}")
-        pytest.skip(f"the shared corpus is not here: {CORPUS}")
+    needs(bool(EXPECT), f"the shared corpus {CORPUS}")
     return CORPUS
 
 
@@ -358,10 +354,7 @@ def chained(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_libreoffice_opens_every_edited_register(chained: Path, tmp_path: Path) -> None:
-    if shutil.which("soffice") is None:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice (soffice) must be installed in CI")
-        pytest.skip("LibreOffice (soffice) not installed")
+    needs(shutil.which("soffice") is not None, "LibreOffice (soffice)")
     books = sorted(chained.glob("*.xls*"))
     out = tmp_path / "csv"
     result = subprocess.run(["soffice", "--headless", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",

@@ -8,7 +8,6 @@ corpus tests at the end run the real commands on copies of ../shared/corpus when
 
 from __future__ import annotations
 
-import os
 import shutil
 import struct
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import python_calamine
+from books import CORPUS, needs
 from lxml import etree
 from typer.testing import CliRunner
 
@@ -465,7 +465,6 @@ def test_encrypted_and_legacy_files_are_named_for_what_they_are(tmp_path: Path) 
 
 # --- the corpus: real workbooks through real commands ----------------------------------------------
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 REAL = ["33-strict-sample.xlsx", "35-strict-t-d.xlsx", "43-lo41-inline.xlsx", "61-gsheets-datatypes.xlsx"]
 COMMANDS = {"validate": ["validate", "--json"], "mark": ["validate", "--mark"], "assign": ["assign"],
             "highlight": ["highlight"]}
@@ -473,10 +472,7 @@ COMMANDS = {"validate": ["validate", "--json"], "mark": ["validate", "--mark"], 
 
 @pytest.fixture(scope="module")
 def corpus() -> Path:
-    if not all((CORPUS / name).is_file() for name in REAL):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the shared corpus must be present in CI: {CORPUS}")
-        pytest.skip(f"the shared corpus is not here: {CORPUS}")
+    needs(all((CORPUS / name).is_file() for name in REAL), f"the shared corpus {CORPUS}")
     return CORPUS
 
 
@@ -524,8 +520,7 @@ def test_real_workbooks_are_edited_losslessly(corpus: Path, tmp_path: Path, name
 
 def test_libreoffice_opens_the_edited_real_workbooks(corpus: Path, tmp_path: Path) -> None:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        pytest.skip("LibreOffice is not installed")
+    needs(soffice is not None, "LibreOffice (soffice)")
     books = []
     for name in REAL:
         book = tmp_path / name

@@ -4,7 +4,6 @@ autofilters beside the columns xlcsr adds, damaged rows. Read back with python-c
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import warnings
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from books import GOOD_ROW, HEADERS, calamine_rows, row, write_register
+from books import CORPUS, GOOD_ROW, HEADERS, TODAY, calamine_rows, needs, row, write_register
 from lxml import etree
 from openpyxl.utils import range_boundaries
 from typer.testing import CliRunner
@@ -25,8 +24,6 @@ from xlcsr.domain.errors import UnsafeEdit, WorkbookUnreadable
 from xlcsr.ooxml.package import XlsxPackage
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-TODAY = "2026-11-25"
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 runner = CliRunner()
 
 
@@ -387,10 +384,7 @@ def test_a_damaged_row_stops_the_command_with_one_line(tmp_path: Path):
 
 
 def corpus() -> Path:
-    if not (CORPUS / "expect.json").is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the shared corpus must be present in CI: {CORPUS}")
-        pytest.skip(f"the shared corpus is not here: {CORPUS}")
+    needs((CORPUS / "expect.json").is_file(), f"the shared corpus {CORPUS}")
     return CORPUS
 
 

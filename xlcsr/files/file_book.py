@@ -36,7 +36,7 @@ class FileBook:
         self.path = Path(path)
         self.clock = clock
         self.stamp: FileStamp | None = None
-        self._package: _BookPackage | None = None
+        self._package: XlsxPackage | None = None
 
     def __repr__(self) -> str:
         return f"FileBook({str(self.path)!r})"
@@ -45,10 +45,7 @@ class FileBook:
     def package(self) -> XlsxPackage:
         if self._package is None:
             self._take_stamp()
-            package = _BookPackage.open(self.path)
-            assert isinstance(package, _BookPackage)  # XlsxPackage.open builds `cls`
-            package.book = self
-            self._package = package
+            self._package = XlsxPackage.open(self.path)
         return self._package
 
     def read(self) -> Register:
@@ -57,33 +54,23 @@ class FileBook:
 
     def write_assignment(self, register: Register, plan: Assignment) -> None:
         write_assignment(self.package, register, plan)
+        self._save()
 
     def write_marks(self, register: Register, plan: MarkPlan) -> None:
         write_marks(self.package, register, plan)
+        self._save()
 
     def write_highlight(self, register: Register, plan: HighlightPlan) -> None:
         write_highlight(self.package, register, plan)
+        self._save()
 
     def _take_stamp(self) -> None:
         """The stamp of the file as first read, before any byte of it is (the first read wins)."""
         if self.stamp is None:
             self.stamp = stamp_of(self.path)
 
-
-class _BookPackage(XlsxPackage):
-    """The book's zip: its saves expect the file the book read and name backups by the book's clock."""
-
-    book: FileBook
-
-    def save(self, path: Path | None = None, *, keep: int = 10, expect: tuple[int, int, int] | None = None,
-             now: datetime | None = None) -> Path | None:
-        book = self.book
-        own = path is None or Path(path) == book.path
-        if own and expect is None:
-            expect = book.stamp
-        if now is None and book.clock is not None:
-            now = book.clock()
-        backup = super().save(path, keep=keep, expect=expect, now=now)
-        if own and backup is not None:  # written: the file is now the one this package holds
-            book.stamp = stamp_of(book.path)
-        return backup
+    def _save(self) -> None:
+        """Save only over the file that was read; afterwards the file written is the one expected."""
+        backup = self.package.save(expect=self.stamp, now=self.clock() if self.clock else None)
+        if backup is not None:
+            self.stamp = stamp_of(self.path)

@@ -14,13 +14,11 @@ file itself is never changed by reading.
 from __future__ import annotations
 
 import io
-import posixpath
 import struct
 import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import unquote
 
 import python_calamine
 from lxml import etree
@@ -29,6 +27,7 @@ from xlcsr.domain.errors import FormatNotEdited, WorkbookEncrypted, WorkbookUnre
 from xlcsr.domain.records import Register
 from xlcsr.ooxml.cells import cell_ref, split_ref
 from xlcsr.ooxml.package import XlsxPackage
+from xlcsr.ooxml.parts import rels_path, resolve_target
 from xlcsr.workbook.locate import find_register
 
 
@@ -205,7 +204,7 @@ def _main_part(package: zipfile.ZipFile, names: dict[str, str]) -> str | None:
     if "_rels/.rels" in names:
         for rel in etree.fromstring(package.read(names["_rels/.rels"])):
             if rel.get("Type", "").endswith("/officeDocument"):
-                return _resolve("", rel.get("Target", ""))
+                return resolve_target("", rel.get("Target", ""))
     return next((names[n] for n in ("xl/workbook.xml", "xl/workbook.bin") if n in names), None)
 
 
@@ -282,11 +281,11 @@ def _without_unread_sheets(package: zipfile.ZipFile) -> bytes | None:
     """A copy of the package without its macro and dialog sheets; None when it has none."""
     names = {name.lower(): name for name in package.namelist()}
     main = _main_part(package, names) or ""
-    rels_name = names.get(_rels_path(main).lower())
+    rels_name = names.get(rels_path(main).lower())
     if rels_name is None:
         return None
     rels = etree.fromstring(package.read(rels_name))
-    dropped = {rel.get("Id", ""): _resolve(main, rel.get("Target", "")).lower() for rel in rels
+    dropped = {rel.get("Id", ""): resolve_target(main, rel.get("Target", "")).lower() for rel in rels
                if rel.get("Type", "").rsplit("/", 1)[-1].lower() in _UNREAD_SHEETS}
     if not dropped:
         return None
@@ -334,18 +333,6 @@ def _drop_sheets(workbook: etree._Element, ids: set[str]) -> None:
                 name.getparent().remove(name)
             else:
                 name.set("localSheetId", str(new))
-
-
-def _rels_path(part: str) -> str:
-    folder, name = posixpath.split(part)
-    return posixpath.join(folder, "_rels", name + ".rels")
-
-
-def _resolve(source: str, target: str) -> str:
-    target = unquote(target)
-    if target.startswith("/"):
-        return target.lstrip("/")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target)) if target else target
 
 
 # --- the messages -----------------------------------------------------------------------------

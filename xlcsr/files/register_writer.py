@@ -4,7 +4,8 @@
     >>> write_marks(package, register, plan_marks(report, register))
     >>> write_highlight(package, register, plan_highlight(register, records, today))
 
-Only the cells named change; xlcsr's bookkeeping goes to the very hidden sheet `_xlcsr`.
+Only the cells named change; xlcsr's bookkeeping goes to the very hidden sheet `_xlcsr`. The caller
+saves the package (`FileBook` does, with its stamp and clock).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def write_assignment(package: XlsxPackage, register: Register, plan: Assignment)
     _keep_filter_name(package, sheet)
     state = dict(register.state)
     state["high_water"] = {**dict(state.get("high_water", {})), **plan.high_water}
-    _save(package, state)
+    _put_state(package, state)
 
 
 def write_marks(package: XlsxPackage, register: Register, plan: MarkPlan) -> None:
@@ -55,7 +56,7 @@ def write_marks(package: XlsxPackage, register: Register, plan: MarkPlan) -> Non
     notes = sheet.add_notes(plan.notes) if plan.notes else False
     package.put_sheet(RESULT_SHEET, plan.rows, widths=RESULT_WIDTHS, links=plan.links)
     state["marks"] = {"sheet": register.sheet, "front": "file", "cells": marked, "notes": notes}
-    _save(package, state)
+    _put_state(package, state)
 
 
 def write_highlight(package: XlsxPackage, register: Register, plan: HighlightPlan) -> None:
@@ -77,7 +78,7 @@ def write_highlight(package: XlsxPackage, register: Register, plan: HighlightPla
     entry["legend"]["styles"] = _write_legend(sheet, plan, dict(dict(previous.get("legend") or {}).get("styles") or {}))
     _keep_filter_name(package, sheet)
     state[STATE_KEY] = entry
-    _save(package, state)
+    _put_state(package, state)
 
 
 def _write_legend(sheet: SheetPatch, plan: HighlightPlan, before: dict[str, list[int]]) -> dict[str, list[int]]:
@@ -148,6 +149,5 @@ def _keep_filter_name(package: XlsxPackage, sheet: SheetPatch) -> None:
             package.touch(package.workbook_part)
 
 
-def _save(package: XlsxPackage, state: dict[str, object]) -> None:
+def _put_state(package: XlsxPackage, state: dict[str, object]) -> None:
     package.put_sheet(STATE_SHEET, state_rows(state), state="veryHidden", bold_first_row=False, freeze_first_row=False)
-    package.save()

@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from urllib.parse import unquote
 
 from lxml import etree
 
@@ -48,7 +47,7 @@ from xlcsr.ooxml.cells import (
     split_ref,
 )
 from xlcsr.ooxml.notes import CT_VML
-from xlcsr.ooxml.parts import STRICT, STRICT_MAIN_NS, TRANSITIONAL, Namespaces, Rel
+from xlcsr.ooxml.parts import STRICT, STRICT_MAIN_NS, TRANSITIONAL, Namespaces, Rel, rels_path, resolve_target
 from xlcsr.ooxml.sheet import SheetPatch
 from xlcsr.ooxml.styles import XML_DECLARATION, StyleBook
 
@@ -254,7 +253,7 @@ class XlsxPackage:
         for rel in self.rels(part):
             if not rel.external and rel.kind == "printerSettings":
                 self.delete(rel.part)
-        self.delete(_rels_path(part))
+        self.delete(rels_path(part))
         self.delete(part)
         self._shift_sheet_indexes(index)
         self.touch(self.workbook_part)
@@ -437,7 +436,7 @@ class XlsxPackage:
 
     def rels(self, source: str) -> list[Rel]:
         """The relationships of part `source` ('' for the package)."""
-        path = _rels_path(source)
+        path = rels_path(source)
         if not self.exists(path):
             return []
         found = []
@@ -446,13 +445,13 @@ class XlsxPackage:
                 continue
             external = el.get("TargetMode") == "External"
             target = el.get("Target", "")
-            part = target if external else _resolve(source, target)
+            part = target if external else resolve_target(source, target)
             found.append(Rel(el.get("Id", ""), el.get("Type", "").rsplit("/", 1)[-1], part, external))
         return found
 
     def add_rel(self, source: str, kind: str, part: str) -> str:
         """Relate `source` to `part` with relationship type `kind` ('worksheet', 'comments' …)."""
-        path = _rels_path(source)
+        path = rels_path(source)
         if not self.exists(path):
             self._xml[path] = etree.Element(f"{{{PKG_REL_NS}}}Relationships", nsmap={None: PKG_REL_NS})
             self._removed.discard(path)
@@ -473,7 +472,7 @@ class XlsxPackage:
         return rid
 
     def remove_rel(self, source: str, rid: str) -> None:
-        path = _rels_path(source)
+        path = rels_path(source)
         if not self.exists(path):
             return
         root = self.xml(path)
@@ -545,7 +544,7 @@ class XlsxPackage:
             root = etree.fromstring(self.read("_rels/.rels"), _XML_PARSER)
             for el in root:
                 if el.get("Type", "").endswith("/officeDocument"):
-                    part = _resolve("", el.get("Target", ""))
+                    part = resolve_target("", el.get("Target", ""))
                     if self._canonical(part) in self._infos:
                         return self._canonical(part)
         except (KeyError, etree.XMLSyntaxError, WorkbookUnreadable):
@@ -914,18 +913,6 @@ def _extension(part: str) -> str:
     """The extension of a part name as OPC sees it ('rels' for _rels/.rels), lower case."""
     last = part.rsplit("/", 1)[-1]
     return last.rsplit(".", 1)[1].lower() if "." in last else ""
-
-
-def _rels_path(part: str) -> str:
-    folder, name = posixpath.split(part)
-    return posixpath.join(folder, "_rels", name + ".rels")
-
-
-def _resolve(source: str, target: str) -> str:
-    target = unquote(target)
-    if target.startswith("/"):
-        return target.lstrip("/")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target)) if target else target
 
 
 def _check_sheet_name(name: str) -> None:

@@ -10,8 +10,10 @@ found once when it is opened: whatever xlcsr adds to a workbook uses its namespa
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import unquote
 
 from lxml import etree
 
@@ -87,3 +89,17 @@ class Parts(Protocol):
     def set_override(self, part: str, content_type: str) -> None: ...
 
     def ensure_default(self, extension: str, content_type: str) -> None: ...
+
+
+def rels_path(part: str) -> str:
+    """The relationships part of `part`: xl/worksheets/sheet1.xml → xl/worksheets/_rels/sheet1.xml.rels."""
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def resolve_target(source: str, target: str) -> str:
+    """The part a relationship of `source` points at (targets are relative to its folder, or absolute)."""
+    target = unquote(target)
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target)) if target else target
