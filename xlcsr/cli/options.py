@@ -13,7 +13,6 @@ from functools import wraps
 from typing import Annotated, TypeVar
 
 import typer
-from rich.markup import escape
 
 from xlcsr.cli import render
 from xlcsr.domain.errors import XlcsrError
@@ -33,7 +32,7 @@ def exits_cleanly(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except XlcsrError as exc:
-            render.errors.print(f"[bold red]错误 / error:[/] {escape(str(exc))}", soft_wrap=True)
+            render.show_error(exc)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

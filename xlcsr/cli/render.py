@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from xlcsr.domain.issues import ValidationReport
@@ -23,6 +24,11 @@ _WORDS = {
     "en": {"row": "Row", "cell": "Cell", "field": "Field", "problem": "Problem", "level": "Level",
            "error": "error", "warning": "warning"},
 }
+
+
+def show_error(exc: Exception) -> None:
+    """One line on stderr, whatever the terminal width; the message's text is never read as markup."""
+    errors.print(f"[bold red]错误 / error:[/] {escape(str(exc))}", soft_wrap=True)
 
 
 def words(lang: str) -> dict[str, str]:

@@ -12,7 +12,6 @@ import typer
 from xlcsr.app.config import load_config
 from xlcsr.app.nightly import RunSummary, run_once, serve
 from xlcsr.cli import render
-from xlcsr.domain.errors import XlcsrError
 
 
 def run_command(
@@ -40,10 +39,7 @@ def run_command(
     def report(summary: RunSummary) -> None:
         show_run(summary)
 
-    def on_error(exc: XlcsrError) -> None:
-        render.errors.print(f"[bold red]错误 / error:[/] {exc}")
-
-    serve(settings, clock=datetime.now, sleep=time.sleep, on_run=report, on_error=on_error)
+    serve(settings, clock=datetime.now, sleep=time.sleep, on_run=report, on_error=render.show_error)
 
 
 def show_run(summary: RunSummary) -> None:

@@ -135,18 +135,8 @@ def _keep_filter_name(package: XlsxPackage, sheet: SheetPatch) -> None:
     Excel writes the name beside every filtered range and LibreOffice reads the range from it.
     """
     ref = sheet.auto_filter()
-    if ref is None:
-        return
-    index = str(package.sheet_names().index(sheet.name))
-    workbook = package.xml(package.workbook_part)
-    for name in workbook.iter("{*}definedName"):
-        if name.get("name", "").casefold() != FILTER_DATABASE.casefold() or name.get("localSheetId") != index:
-            continue
-        prefix = (name.text or "").rpartition("!")[0] or "'" + sheet.name.replace("'", "''") + "'"
-        wanted = prefix + "!" + re.sub(r"([A-Z]+)([0-9]+)", r"$\1$\2", ref)
-        if name.text != wanted:
-            name.text = wanted
-            package.touch(package.workbook_part)
+    if ref is not None:
+        package.redefine_sheet_name(FILTER_DATABASE, sheet.name, re.sub(r"([A-Z]+)([0-9]+)", r"$\1$\2", ref))
 
 
 def _put_state(package: XlsxPackage, state: dict[str, object]) -> None:

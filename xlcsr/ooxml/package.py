@@ -193,6 +193,21 @@ class XlsxPackage:
         self.touch(self.workbook_part)
         return True
 
+    def redefine_sheet_name(self, name: str, sheet: str, reference: str) -> bool:
+        """Point the existing sheet-scoped name `name` of `sheet` at `reference` (`$A$3:$P$29`), keeping
+        the sheet prefix it has. False when the sheet has no such name or it already says that."""
+        index = str(self.sheet_names().index(sheet))
+        for element in self._workbook.iter(self._main("definedName")):
+            if element.get("name", "").casefold() != name.casefold() or element.get("localSheetId") != index:
+                continue
+            prefix = (element.text or "").rpartition("!")[0] or "'" + sheet.replace("'", "''") + "'"
+            if element.text == f"{prefix}!{reference}":
+                return False
+            element.text = f"{prefix}!{reference}"
+            self.touch(self.workbook_part)
+            return True
+        return False
+
     # -- owned sheets --
 
     def put_sheet(

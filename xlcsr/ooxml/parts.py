@@ -58,6 +58,7 @@ class Parts(Protocol):
     """The zip parts of a workbook, as a sheet patch reads and changes them."""
 
     workbook_dir: str
+    source: str  # the file it was read from, for messages
     ns: Namespaces
 
     @property

@@ -86,7 +86,7 @@ class SheetPatch:
         self.name = name
         self.part = part
         self.changed = False
-        self._file = PurePath(str(getattr(package, "source", "") or part)).name
+        self._file = PurePath(package.source or part).name
         self._load(package.read(part))
 
     def __repr__(self) -> str:

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from xlcsr.disk.atomic import write_atomically
-from xlcsr.domain.errors import AddinUnsupported, WorkbookLocked
+from xlcsr.domain.errors import AddinUnsupported
 from xlcsr.excel.addin.build import ADDIN_NAME, build_addin
 from xlcsr.excel.addin.sources import PROJECT_NAME
 
@@ -85,11 +85,7 @@ def install_addin(xlam: Path | None = None, *, platform: str | None = None, home
         source = Path(xlam) if xlam is not None else build_addin(Path(scratch) / ADDIN_NAME)
         if not source.is_file():
             raise AddinUnsupported(f"找不到加载项文件 {source} / add-in file not found: {source}")
-        try:
-            write_atomically(target, source.read_bytes(), backup=False)
-        except PermissionError:
-            raise WorkbookLocked(f"Excel 正在使用 {target}，请关闭 Excel 后重试"
-                                 f" / Excel holds {target} open; close Excel and retry") from None
+        write_atomically(target, source.read_bytes(), backup=False)  # WorkbookBusy while Excel holds it
     if interpreter:
         write_user_config(interpreter, platform, home)
     return target
