@@ -182,3 +182,34 @@ def test_remind_button_previews_then_sends_on_confirmation(tmp_path: Path) -> No
     assert "已发送 1 封" in message
     assert [p.suffix for p in (tmp_path / "outbox").iterdir()] == [".eml"]
     assert "今天没有需要发送的提醒" in dispatch("remind", book=excel.book(), today=TODAY)
+
+
+def test_marks_made_by_the_command_are_cleared_by_the_button_with_the_users_colour_back(tmp_path: Path) -> None:
+    book = write_register(tmp_path / "r.xlsx", [GOOD_ROW, row(类别="安全")])
+    wb = openpyxl.load_workbook(book)
+    wb["清单"]["E5"].fill = openpyxl.styles.PatternFill("solid", fgColor="FFFFFF00")  # the user's yellow
+    wb.save(book)
+    commands.validate_workbook(book, today=TODAY, mark=True)
+    assert file_marked(book) == {(5, 5)}
+    excel = FakeExcel.from_file(book)  # the marked file opened in Excel
+    excel.sheets["清单"].write((5, 5), "产品")
+    assert "未发现问题" in dispatch("validate", book=excel.book(), today=TODAY)
+    assert excel.sheets["清单"].colors[(5, 5)] == (255, 255, 0) and (5, 5) not in excel.sheets["清单"].notes
+
+
+def test_a_theme_fill_is_given_back_through_the_object_model() -> None:
+    from types import SimpleNamespace
+
+    from xlcsr.excel.live_book import _restore_fill
+
+    interior = SimpleNamespace(ThemeColor=None, TintAndShade=None)
+    cell = SimpleNamespace(color=MARK_COLOR, api=SimpleNamespace(Interior=interior))
+    _restore_fill(cell, {"pattern": "solid", "fg": {"theme": 0, "tint": -0.15}, "bg": None})
+    assert (interior.ThemeColor, interior.TintAndShade) == (2, -0.15)  # theme 0 is Excel's "Background 1"
+    _restore_fill(cell, {"pattern": "solid", "fg": {"theme": 5}, "bg": None})
+    assert interior.ThemeColor == 6 and cell.color == MARK_COLOR
+    bare = SimpleNamespace(color=MARK_COLOR)
+    _restore_fill(bare, {"pattern": "solid", "fg": {"theme": 4}, "bg": None})
+    assert bare.color is None
+    _restore_fill(bare, {"pattern": "solid", "fg": {"rgb": "FF00FF00"}, "bg": None})
+    assert bare.color == (0, 255, 0)

@@ -316,3 +316,21 @@ def test_damaged_state_stops_the_command_instead_of_forgetting_the_high_water_ma
     assert result.exit_code == 2
     assert f"隐藏工作表 _xlcsr 第 {key_row} 行（high_water）已损坏" in result.output
     assert path.read_bytes() == before
+
+
+def test_a_theme_fill_comes_back_after_another_program_renumbered_the_styles(tmp_path: Path) -> None:
+    from openpyxl.styles.colors import Color
+
+    book = write_register(tmp_path / "r.xlsx", [GOOD_ROW, row(类别="安全")])
+    wb = openpyxl.load_workbook(book)
+    wb["清单"]["E5"].fill = openpyxl.styles.PatternFill("solid", fgColor=Color(theme=4, tint=0.3999755851924192))
+    wb["清单"]["B4"].font = openpyxl.styles.Font(bold=True, color="FF0000FF")  # more styles to renumber
+    wb.save(book)
+    commands.validate_workbook(book, today=TODAY, mark=True)
+    assert fill_of(book, "E5") == "FFFFC7CE"
+    wb = openpyxl.load_workbook(book)  # re-saved by another program: openpyxl renumbers every style
+    wb["清单"]["E5"].value = "产品"
+    wb.save(book)
+    assert commands.validate_workbook(book, today=TODAY, mark=True).valid
+    fill = openpyxl.load_workbook(book)["清单"]["E5"].fill
+    assert (fill.fill_type, fill.fgColor.type, fill.fgColor.theme, round(fill.fgColor.tint, 4)) == ("solid", "theme", 4, 0.4)

@@ -18,7 +18,7 @@ from typing import Any
 from xlcsr.domain.records import Register, column_letter
 from xlcsr.domain.vocab import DATE_FORMAT, RESULT_SHEET, STATE_SHEET
 from xlcsr.rules.highlight import STATE_KEY, HighlightPlan, Rule, rule_signature, shift_rows
-from xlcsr.rules.marks import ERROR_FILL, MarkPlan
+from xlcsr.rules.marks import ERROR_FILL, Fill, MarkPlan, fill_rgb, recorded_fill, solid_fill
 from xlcsr.rules.numbering import Assignment
 from xlcsr.workbook.locate import find_register, place_new_column
 from xlcsr.workbook.state import state_rows
@@ -112,7 +112,7 @@ class LiveBook:
             noted = [ref for ref, text in plan.notes.items() if self._note(sheet, ref, text)]
             self._write_result(plan)
             state["marks"] = {"sheet": register.sheet, "front": "excel", "notes": noted,
-                              "cells": {ref: [None, None, _hex(originals[ref])] for ref in plan.cells}}
+                              "cells": {ref: {"fill": solid_fill(_hex(originals[ref]))} for ref in plan.cells}}
             self._write_state(state)
 
     def write_highlight(self, register: Register, plan: HighlightPlan) -> None:
@@ -188,14 +188,13 @@ class LiveBook:
     def _clear_marks(self, sheet: Any, previous: dict[str, Any], keep: set[str]) -> None:
         if previous.get("sheet") != sheet.name:
             return
-        for ref in previous.get("notes", []):
+        for ref in previous.get("notes") or []:  # the cells xlcsr annotated, whichever front did
             note = sheet.range(ref).note
             if note is not None:
                 note.delete()
         for ref, entry in dict(previous.get("cells", {})).items():
-            original = _rgb(entry[2]) if len(entry) > 2 else None
             if ref not in keep and sheet.range(ref).color == MARK_COLOR:
-                sheet.range(ref).color = original
+                _restore_fill(sheet.range(ref), recorded_fill(entry))
 
     @staticmethod
     def _note(sheet: Any, ref: str, text: str) -> bool:
@@ -297,6 +296,25 @@ def _cell(value: object) -> object:
     if isinstance(value, str) and value.startswith(_TEXT_TRIGGERS):
         return "'" + value
     return value
+
+
+# SpreadsheetML's theme colour index → Excel's XlThemeColor (1-based; light and dark swap places).
+_THEME_COLOR = {0: 2, 1: 1, 2: 4, 3: 3}
+
+
+def _restore_fill(cell: Any, fill: Fill) -> None:
+    """Give `cell` the recorded fill: a colour, a theme colour (through the object model), or none."""
+    rgb = fill_rgb(fill)
+    theme = fill.get("fg") if isinstance(fill, dict) else None
+    if rgb or not (isinstance(theme, dict) and "theme" in theme):
+        cell.color = _rgb(rgb)
+        return
+    try:
+        interior = cell.api.Interior
+        interior.ThemeColor = _THEME_COLOR.get(int(theme["theme"]), int(theme["theme"]) + 1)
+        interior.TintAndShade = float(theme.get("tint", 0.0))
+    except AttributeError:  # no object model (macOS appscript, the test fakes): no fill rather than the mark
+        cell.color = None
 
 
 def _hex(color: object) -> str | None:

@@ -18,7 +18,7 @@ from xlcsr.ooxml.conditional import CfRule
 from xlcsr.ooxml.package import XlsxPackage
 from xlcsr.ooxml.sheet import SheetPatch
 from xlcsr.rules.highlight import STATE_KEY, HighlightPlan, rule_signature
-from xlcsr.rules.marks import ERROR_FILL, MarkPlan
+from xlcsr.rules.marks import ERROR_FILL, MarkPlan, recorded_fill
 from xlcsr.rules.numbering import Assignment
 from xlcsr.workbook.locate import place_new_column
 from xlcsr.workbook.state import state_rows
@@ -52,10 +52,10 @@ def write_marks(package: XlsxPackage, register: Register, plan: MarkPlan) -> Non
     marked = {}
     for ref in plan.cells:
         original, mark = sheet.set_fill(ref, ERROR_FILL)
-        marked[ref] = [original, mark, styles.fill_rgb(original)]
-    notes = sheet.add_notes(plan.notes) if plan.notes else False
+        marked[ref] = {"fill": styles.fill_record(original), "style": [original, mark]}
+    noted = sorted(plan.notes) if plan.notes and sheet.add_notes(plan.notes) else []
     package.put_sheet(RESULT_SHEET, plan.rows, widths=RESULT_WIDTHS, links=plan.links)
-    state["marks"] = {"sheet": register.sheet, "front": "file", "cells": marked, "notes": notes}
+    state["marks"] = {"sheet": register.sheet, "front": "file", "cells": marked, "notes": noted}
     _put_state(package, state)
 
 
@@ -104,21 +104,28 @@ def _write_legend(sheet: SheetPatch, plan: HighlightPlan, before: dict[str, list
 
 
 def _clear_marks(sheet: SheetPatch, previous: dict[str, object]) -> None:
-    """Give back each cell the look it had, unless the user restyled it since.
+    """Give back each cell still showing the mark the fill it had; a cell the user recoloured stays.
 
-    A cell marked in Excel (the ribbon) has no style ids recorded, only its former fill colour.
+    The fill is restored from its record (written by either front), so styles renumbered by WPS or
+    LibreOffice on save do not matter; the exact former style comes back when its id still holds it.
     """
     if previous.get("sheet") != sheet.name:
         return
     styles = sheet.package.styles
-    for ref, (original, marked, *colour) in dict(previous.get("cells", {})).items():
+    for ref, entry in dict(previous.get("cells", {})).items():
         current = sheet.style_of(ref)
-        if marked is not None:
-            if current == marked:
-                sheet.set_style(ref, original)
-        elif styles.fill_rgb(current) == ERROR_FILL:
-            former = colour[0] if colour else None
-            sheet.set_style(ref, styles.with_fill(current, former) if former else styles.without_fill(current))
+        if isinstance(entry, list) and len(entry) > 1 and entry[1] is not None:  # before the fill record
+            if current == entry[1]:
+                sheet.set_style(ref, entry[0])
+            continue
+        if styles.fill_rgb(current) != ERROR_FILL:
+            continue
+        fill = recorded_fill(entry)
+        original, mark = (entry.get("style") or (None, None)) if isinstance(entry, dict) else (None, None)
+        if mark == current and isinstance(original, int) and styles.fill_record(original) == fill:
+            sheet.set_style(ref, original)
+        else:
+            sheet.set_style(ref, styles.with_fill_record(current, fill))
     sheet.remove_notes()
 
 

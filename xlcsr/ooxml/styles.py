@@ -106,6 +106,31 @@ class StyleBook:
         """A copy of xf `xf_id` with no fill."""
         return self._derive(xf_id, fillId="0")
 
+    def fill_record(self, xf_id: int) -> dict[str, object] | None:
+        """The xf's fill as a record (see `xlcsr.rules.marks`): None for no fill."""
+        fills = self._items("fills")
+        fill_id = int(self.xf(xf_id).get("fillId", "0"))
+        if not 0 <= fill_id < len(fills):
+            return None
+        pattern = fills[fill_id].find(self._tag("patternFill"))
+        kind = pattern.get("patternType", "none") if pattern is not None else "none"
+        if pattern is None or kind == "none":
+            return None
+        return {"pattern": kind, "fg": _color_record(pattern.find(self._tag("fgColor"))),
+                "bg": _color_record(pattern.find(self._tag("bgColor")))}
+
+    def with_fill_record(self, xf_id: int, record: dict[str, object] | None) -> int:
+        """A copy of xf `xf_id` with the fill `record` describes (None: no fill)."""
+        if not record:
+            return self.without_fill(xf_id)
+        fill = self._el("fill")
+        pattern = etree.SubElement(fill, self._tag("patternFill"), patternType=str(record.get("pattern", "solid")))
+        for key, tag in (("fg", "fgColor"), ("bg", "bgColor")):
+            color = record.get(key)
+            if isinstance(color, dict) and color:
+                etree.SubElement(pattern, self._tag(tag), {k: _color_attr(k, v) for k, v in color.items()})
+        return self._derive(xf_id, fillId=str(self._intern("fills", fill)), applyFill="1")
+
     def fill_rgb(self, xf_id: int) -> str | None:
         """The ARGB of the xf's solid fill, or None (no fill, a pattern, a theme colour)."""
         fills = self._items("fills")
@@ -233,3 +258,25 @@ class StyleBook:
 
 def _key(element: etree._Element) -> bytes:
     return etree.tostring(element, method="c14n", exclusive=True)
+
+
+def _color_record(color: etree._Element | None) -> dict[str, object] | None:
+    if color is None:
+        return None
+    record: dict[str, object] = {}
+    if color.get("rgb"):
+        record["rgb"] = normalize_argb(color.get("rgb", ""))
+    for name in ("theme", "indexed"):
+        if color.get(name, "").isdigit():
+            record[name] = int(color.get(name, ""))
+    if color.get("tint"):
+        record["tint"] = float(color.get("tint", "0"))
+    if color.get("auto") in ("1", "true"):
+        record["auto"] = True
+    return record or None
+
+
+def _color_attr(name: str, value: object) -> str:
+    if name == "auto":
+        return "1" if value else "0"
+    return repr(value) if isinstance(value, float) else str(value)

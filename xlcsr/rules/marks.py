@@ -16,6 +16,37 @@ from xlcsr.domain.issues import ValidationReport
 from xlcsr.domain.records import Register
 
 ERROR_FILL = "FFFFC7CE"
+
+# What lay under a mark, as state "marks" → "cells" → ref → {"fill": Fill} records it for both fronts,
+# so that either clears the other's marks exactly, whatever program re-saved the file in between:
+# None (no fill) or {"pattern": "solid", "fg": Color, "bg": Color | None}, a Color being one of
+# {"rgb": "FFRRGGBB"}, {"theme": 4, "tint": -0.25}, {"indexed": 22}. A cell is cleared only while
+# its fill is still ERROR_FILL (the user may have coloured it since). "notes" lists the cells that
+# got xlcsr's note.
+Fill = dict[str, object] | None
+
+
+def solid_fill(argb: str | None) -> Fill:
+    """The fill record of a plain colour, or of no fill."""
+    return {"pattern": "solid", "fg": {"rgb": argb}, "bg": None} if argb else None
+
+
+def fill_rgb(fill: Fill) -> str | None:
+    """The ARGB of a solid colour fill record; None for no fill, a theme or indexed colour, a pattern."""
+    if not isinstance(fill, dict) or fill.get("pattern") != "solid" or not isinstance(fill.get("fg"), dict):
+        return None
+    rgb = fill["fg"].get("rgb")  # type: ignore[union-attr]
+    return str(rgb) if rgb else None
+
+
+def recorded_fill(entry: object) -> Fill:
+    """The fill under a mark as recorded, also from the lists earlier versions stored ([…, …, rgb])."""
+    if isinstance(entry, dict):
+        fill = entry.get("fill")
+        return fill if isinstance(fill, dict) else None
+    if isinstance(entry, list) and len(entry) > 2:
+        return solid_fill(entry[2] if isinstance(entry[2], str) else None)
+    return None
 RESULT_HEADER = {"zh": ["行", "单元格", "字段", "代码", "问题说明", "单元格内容"],
                  "en": ["Row", "Cell", "Field", "Code", "Problem", "Value"]}
 
