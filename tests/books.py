@@ -24,6 +24,24 @@ GOOD_ROW = ["", "吉利汽车", "GL-SX11", "PPAP 第3级提交", "产品", date(
             "技术部、品质部", "李强", "", None, ""]
 
 
+# The default people have example.com addresses, which are never sent to (tests/test_recipients.py);
+# test registers give them real-looking ones, as a register whose 设置 was filled in.
+REAL_DOMAIN = "csrplant.cn"
+ZHANG, LI, WANG, ZHOU = (f"zhang.wei@{REAL_DOMAIN}", f"li.qiang@{REAL_DOMAIN}", f"wang.fang@{REAL_DOMAIN}",
+                         f"zhou.jianguo@{REAL_DOMAIN}")
+
+
+def real(settings):  # noqa: ANN001, ANN201 - a Settings, imported late like the rest of xlcsr here
+    """`settings` with every example.com address moved to REAL_DOMAIN."""
+    def move(address: str) -> str:
+        return address.replace("@example.com", f"@{REAL_DOMAIN}")
+
+    return settings.model_copy(update={
+        "people": tuple(p.model_copy(update={"email": move(p.email)}) for p in settings.people),
+        "departments": tuple(d.model_copy(update={"email": move(d.email), "manager_email": move(d.manager_email)})
+                             for d in settings.departments)})
+
+
 def row(**changes: object) -> list[object]:
     """GOOD_ROW with some columns changed, named by header."""
     values = list(GOOD_ROW)
@@ -59,7 +77,7 @@ def write_register(path: Path, rows: Sequence[Sequence[object]], *, headers: Seq
     for r, note in enumerate(notes, start=first + len(rows)):
         ws.cell(r, 1, note)
     if settings:
-        write_settings_sheet(wb.create_sheet("设置"), DEFAULT_SETTINGS)
+        write_settings_sheet(wb.create_sheet("设置"), real(DEFAULT_SETTINGS))
     wb.save(path)
     return path
 

@@ -20,6 +20,7 @@ import openpyxl
 import xlwings as xw
 
 Cell = tuple[int, int]
+DEFAULT_WIDTH = 8.43  # Excel's standard column width
 _REF = re.compile(r"\$?([A-Z]+)\$?(\d+)")
 _RELATIVE_ROW = re.compile(r'"[^"]*"|(?<![A-Za-z0-9_$])(\$?[A-Z]{1,3})([0-9]+)(?![0-9A-Za-z_(])')
 
@@ -66,6 +67,14 @@ class FakeRule:
 
 
 @dataclass
+class FakeTable:
+    """An Excel table (ListObject): its name and range, header row included."""
+
+    name: str
+    ref: str
+
+
+@dataclass
 class SheetData:
     name: str
     values: dict[Cell, object] = field(default_factory=dict)
@@ -74,8 +83,11 @@ class SheetData:
     notes: dict[Cell, str] = field(default_factory=dict)
     formats: dict[Cell, str] = field(default_factory=dict)
     bold: set[Cell] = field(default_factory=set)
+    widths: dict[int, float] = field(default_factory=dict)  # column → width in characters (Excel's ColumnWidth)
+    hidden: set[int] = field(default_factory=set)  # hidden columns (ColumnWidth 0; setting a width shows them)
     visible: bool = True
     rules: list[FakeRule] = field(default_factory=list)  # conditional formats, first evaluated first
+    tables: list[FakeTable] = field(default_factory=list)
     active: Cell = (1, 1)
 
     def bounds(self) -> tuple[int, int, int, int]:
@@ -122,6 +134,7 @@ class FakeExcel:
         self.status: list[object] = []
         self.names: dict[str, str] = {}
         self.active_sheet: str | None = None
+        self._ranges: dict[int, tuple[Any, SheetData, list[Cell]]] = {}  # id of a fake Range → what it covers
 
     @classmethod
     def from_file(cls, path: Path) -> FakeExcel:
@@ -148,7 +161,18 @@ class FakeExcel:
                         sheet.colors[cell] = tuple(int(rgb[i:i + 2], 16) for i in (2, 4, 6))
                     if c.comment:
                         sheet.notes[cell] = c.comment.text
+                    if c.font is not None and c.font.b:
+                        sheet.bold.add(cell)
+                    if c.number_format != "General":
+                        sheet.formats[cell] = c.number_format
+            for letters, dimension in ws.column_dimensions.items():
+                for column in range(dimension.min or col_number(letters), (dimension.max or col_number(letters)) + 1):
+                    if dimension.customWidth and dimension.width:
+                        sheet.widths[column] = dimension.width
+                    if dimension.hidden:
+                        sheet.hidden.add(column)
             sheet.rules = _rules_of(ws)
+            sheet.tables = [FakeTable(table.displayName, table.ref) for table in ws.tables.values()]
         excel.names = {name: "=" + dn.attr_text for name, dn in formulas.defined_names.items()}
         return excel
 
@@ -219,7 +243,24 @@ class FakeExcel:
         sheet.autofit.side_effect = self._counted("autofit", lambda *a, **k: None)
         sheet.activate.side_effect = self._counted("activate", lambda: setattr(self, "active_sheet", data.name))
         self._property(sheet, "cells", lambda: self._range(data, [(1, 1)], whole=True))
+        tables = mock.create_autospec(xw.main.Tables, instance=True, spec_set=True)
+        tables.__iter__.side_effect = self._counted("tables.iter", lambda: iter(
+            [self._table(data, table) for table in data.tables]))
+        self._property(sheet, "tables", lambda: tables)
         return sheet
+
+    def _table(self, data: SheetData, table: FakeTable) -> Any:
+        fake = mock.create_autospec(xw.main.Table, instance=True, spec_set=True)
+        self._property(fake, "name", lambda: table.name)
+        self._property(fake, "range", lambda: self._range(data, cells_of(table.ref)))
+
+        def resize(to: Any) -> None:
+            _, _, cells = self._ranges[id(to)]
+            (r1, c1), (r2, c2) = min(cells), max(cells)
+            table.ref = f"{_letters(c1)}{r1}:{_letters(c2)}{r2}"
+
+        fake.resize.side_effect = self._counted("table.resize", resize)
+        return fake
 
     def _range(self, data: SheetData, cells: list[Cell], ndim2: bool = False, *, whole: bool = False,
                address: str | None = None) -> Any:
@@ -263,17 +304,48 @@ class FakeExcel:
         self._property(rng, "formula", formula)
         self._property(rng, "row", lambda: rows[0])
         self._property(rng, "column", lambda: cols[0])
+        self._property(rng, "last_cell", lambda: self._range(data, [(rows[-1], cols[-1])]))
         self._property(rng, "color", lambda: data.colors.get(cells[0]) if len(cells) == 1 else None, set_color)
         self._property(rng, "note", note)
         self._property(rng, "font", lambda: font)
         self._property(rng, "number_format", lambda: data.formats.get(cells[0], "General"),
                        lambda fmt: data.formats.update(dict.fromkeys(cells, fmt)))
+
+        def column_width() -> float | None:
+            widths = {0.0 if c in data.hidden else data.widths.get(c, DEFAULT_WIDTH) for c in cols}
+            return widths.pop() if len(widths) == 1 else None
+
+        def set_column_width(width: float) -> None:
+            for c in cols:
+                data.widths[c] = float(width)
+                data.hidden.discard(c)
+
+        self._property(rng, "column_width", column_width, set_column_width)
+        rng.copy.side_effect = self._counted("copy", lambda destination=None: self._copy(data, cells, destination))
+        self._ranges[id(rng)] = (rng, data, cells)
         rng.options.side_effect = self._counted("options", lambda **k: self._range(data, cells, k.get("ndim") == 2))
         rng.add_note.side_effect = self._counted("add_note", lambda text: data.notes.__setitem__(cells[0], text))
         self._property(rng, "sheet", lambda: self._sheet(data))
         rng.select.side_effect = self._counted("select", lambda: self._select(data, cells[0]))
         self._property(rng, "conditional_formats", lambda: self._formats(data, cells, whole, address))
         return rng
+
+    def _copy(self, data: SheetData, cells: list[Cell], destination: Any) -> None:
+        """Range.Copy with a destination, as Excel does it: value, format, fill, bold and note, no clipboard."""
+        if destination is None:
+            raise NotImplementedError("the fake copies to a destination only (the clipboard is the user's)")
+        _, target, (top, *_) = self._ranges[id(destination)]
+        r0, c0 = cells[0]
+        for r, c in cells:
+            to = (top[0] + r - r0, top[1] + c - c0)
+            for part in (target.values, target.formulas, target.colors, target.formats, target.notes):
+                part.pop(to, None)
+            for source, part in ((data.values, target.values), (data.formulas, target.formulas),
+                                 (data.colors, target.colors), (data.formats, target.formats),
+                                 (data.notes, target.notes)):
+                if (r, c) in source:
+                    part[to] = source[(r, c)]
+            (target.bold.add if (r, c) in data.bold else target.bold.discard)(to)
 
     def _select(self, data: SheetData, cell: Cell) -> None:
         if (self.active_sheet or next(iter(self.sheets))) != data.name:
@@ -340,6 +412,14 @@ class FakeExcel:
             return action(*args, **kwargs)
 
         return call
+
+
+def _letters(column: int) -> str:
+    letters = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _color(value: object) -> tuple[int, int, int] | None:

@@ -172,7 +172,7 @@ def test_remind_button_previews_then_sends_on_confirmation(tmp_path: Path) -> No
     excel = FakeExcel.from_file(book)
     excel.answers = ["cancel"]
     message = dispatch("remind", book=excel.book(), today=TODAY)
-    assert "李强：逾期 2，将到期 0（抄送 zhou.jianguo@example.com）" in excel.alerts[0]  # SLA due dates count
+    assert "李强：逾期 2，将到期 0（抄送 zhou.jianguo@csrplant.cn）" in excel.alerts[0]  # SLA due dates count
     assert "现在发送这 1 封提醒吗" in excel.alerts[0]
     assert message == "已取消：没有发送任何邮件。"
     assert not (tmp_path / "outbox").exists()

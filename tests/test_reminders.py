@@ -16,7 +16,7 @@ import pytest
 import typer
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from books import row, write_register
+from books import LI, REAL_DOMAIN, WANG, ZHANG, ZHOU, real, row, write_register
 from typer.testing import CliRunner
 
 from xlcsr.app.config import Config
@@ -29,11 +29,10 @@ from xlcsr.files.settings_writer import write_settings_sheet
 from xlcsr.mail.sent_log import SENT_LOG_NAME, SentLog
 from xlcsr.mail.transport import SmtpConfig
 
+REAL_SETTINGS = real(DEFAULT_SETTINGS)
 TODAY = date(2026, 11, 25)  # a Wednesday; no holidays in November
 CST = timezone(timedelta(hours=8))
 SENDER = "顾客特殊要求 <csr@example.com>"
-ZHANG, LI, WANG, ZHOU = ("zhang.wei@example.com", "li.qiang@example.com", "wang.fang@example.com",
-                         "zhou.jianguo@example.com")
 
 
 def clock() -> datetime:
@@ -132,7 +131,7 @@ def auth_server() -> Iterator[Server]:
 
 def register_a(folder: Path) -> Path:
     """张伟: one case overdue past escalation, one due soon; 李强: one overdue (no escalation), one not due."""
-    return write_register(folder / "清单A.xlsx", [
+    return with_settings(write_register(folder / "清单A.xlsx", [
         row(案件号="CSR-2026-0001", 负责人="张伟", 截止日期=date(2026, 11, 10), 要求描述="PPAP 第3级提交，含全尺寸报告"),
         row(案件号="CSR-2026-0002", 负责人="张伟", 截止日期=date(2026, 11, 26), 客户名称="比亚迪"),
         row(案件号="CSR-2026-0003", 负责人="李强", 截止日期=date(2026, 11, 23), 客户名称="长城汽车"),
@@ -140,14 +139,14 @@ def register_a(folder: Path) -> Path:
         row(案件号="CSR-2026-0005", 负责人="王芳", 截止日期=date(2026, 11, 10), 处理状态="已完成",
             完成日期=date(2026, 11, 9)),
         row(案件号="CSR-2026-0006", 负责人="王芳", 客户名称=""),  # invalid: skipped, as everywhere
-    ])
+    ]), REAL_SETTINGS)
 
 
 def register_b(folder: Path) -> Path:
     """张伟 again (merged into the same digest), a case number that also exists in register A."""
-    return write_register(folder / "清单B.xlsx", [
+    return with_settings(write_register(folder / "清单B.xlsx", [
         row(案件号="CSR-2026-0001", 负责人="张伟", 截止日期=date(2026, 11, 24), 客户名称="上汽大众"),
-    ])
+    ]), REAL_SETTINGS)
 
 
 def smtp_config(folder: Path, port: int, **smtp: object) -> Config:
@@ -183,7 +182,7 @@ def record(case_no: str, **fields: object) -> CsrRecord:
     return CsrRecord(**{**base, **fields})
 
 
-PURE = DEFAULT_SETTINGS.model_copy(update={"holidays": (), "workdays": ()})
+PURE = REAL_SETTINGS.model_copy(update={"holidays": (), "workdays": ()})
 
 
 def test_one_digest_per_person_over_all_registers() -> None:
@@ -203,23 +202,23 @@ def test_a_case_without_owner_goes_to_the_head_of_each_department() -> None:
 
 def test_a_head_without_e_mail_falls_back_to_the_department_e_mail() -> None:
     settings = PURE.model_copy(update={
-        "departments": (Department(name="技术部", head="孙工", email="tech@example.com"),),
+        "departments": (Department(name="技术部", head="孙工", email=f"tech@{REAL_DOMAIN}"),),
         "people": (Person(name="孙工", department="技术部"),)})
     plan = build_digests([RegisterCases("A", settings, [record("1", owner="")])], TODAY)
-    assert [(d.recipient.name, d.recipient.email) for d in plan.digests] == [("孙工", "tech@example.com")]
+    assert [(d.recipient.name, d.recipient.email) for d in plan.digests] == [("孙工", f"tech@{REAL_DOMAIN}")]
 
 
 def test_escalation_copies_each_department_manager_once_and_never_the_recipient_himself() -> None:
     settings = PURE.model_copy(update={"departments": (
-        Department(name="技术部", head="李强", manager_email="boss@example.com"),
-        Department(name="品质部", head="张伟", manager_email="BOSS@example.com"),
+        Department(name="技术部", head="李强", manager_email=f"boss@{REAL_DOMAIN}"),
+        Department(name="品质部", head="张伟", manager_email=f"BOSS@{REAL_DOMAIN}"),
         Department(name="总经理", head="周建国", manager_email=ZHOU))})
     records = [record("1", due=date(2026, 11, 10), departments=("技术部", "品质部")),  # 11 working days late
                record("2", due=date(2026, 11, 17)),  # 6 > 5: escalated too
                record("3", due=date(2026, 11, 18), owner="周建国", departments=("总经理",))]  # 5: not escalated
     plan = build_digests([RegisterCases("A", settings, records)], TODAY)
     li = next(d for d in plan.digests if d.recipient.name == "李强")
-    assert li.cc == ("boss@example.com",) and [c.case_no for c in li.escalated] == ["1", "2"]
+    assert li.cc == (f"boss@{REAL_DOMAIN}",) and [c.case_no for c in li.escalated] == ["1", "2"]
     zhou = next(d for d in plan.digests if d.recipient.name == "周建国")
     assert zhou.cc == () and zhou.escalated == ()
     own = build_digests([RegisterCases("A", settings, [record("4", due=date(2026, 11, 2), owner="周建国",
@@ -405,8 +404,8 @@ def test_dry_run_sends_nothing_and_records_nothing(tmp_path: Path, server: Serve
 
 
 def test_people_without_e_mail_are_reported_and_the_others_still_get_theirs(tmp_path: Path, server: Server) -> None:
-    people = tuple(p.model_copy(update={"email": ""}) if p.name == "李强" else p for p in DEFAULT_SETTINGS.people)
-    book = with_settings(register_a(tmp_path), DEFAULT_SETTINGS.model_copy(update={"people": people}))
+    people = tuple(p.model_copy(update={"email": ""}) if p.name == "李强" else p for p in REAL_SETTINGS.people)
+    book = with_settings(register_a(tmp_path), REAL_SETTINGS.model_copy(update={"people": people}))
     result = remind([book], smtp_config(tmp_path, server.port))
     assert (result.sent, result.missing_email, result.ok) == (1, 1, False)
     assert [(p.code, p.name, p.cases) for p in result.problems] == [
@@ -443,8 +442,9 @@ def test_templates_can_be_overridden_from_a_folder_and_html_is_escaped(tmp_path:
     folder.mkdir()
     (folder / "subject.txt.j2").write_text("CSR 提醒 {{ recipient.name }} {{ digest.overdue|length }}",
                                            encoding="utf-8")
-    book = write_register(tmp_path / "r.xlsx", [row(案件号="CSR-2026-0001", 负责人="张伟", 截止日期=date(2026, 11, 10),
-                                                    要求描述="<script>alert(1)</script>")])
+    book = with_settings(write_register(tmp_path / "r.xlsx", [
+        row(案件号="CSR-2026-0001", 负责人="张伟", 截止日期=date(2026, 11, 10), 要求描述="<script>alert(1)</script>")]),
+        REAL_SETTINGS)
     config = Config.defaults(tmp_path).model_copy(update={"templates": folder})
     result = remind([book], config)
     [eml] = (tmp_path / "outbox").glob("*.eml")

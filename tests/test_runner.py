@@ -59,8 +59,8 @@ def test_run_once_does_the_right_thing_for_each_register(tmp_path: Path) -> None
     assert not summary.ok
 
     mails = outbox_mails(tmp_path)
-    assert set(mails) == {"li.qiang@example.com", "zhang.wei@example.com"}
-    assert "长城汽车" in mails["zhang.wei@example.com"]  # the open register's reminder still went out
+    assert set(mails) == {"li.qiang@csrplant.cn", "zhang.wei@csrplant.cn"}
+    assert "长城汽车" in mails["zhang.wei@csrplant.cn"]  # the open register's reminder still went out
     assert (good.mails, opened.mails, broken.mails) == (1, 1, 0)
 
     lines = (tmp_path / "xlcsr-run.log").read_text(encoding="utf-8").splitlines()

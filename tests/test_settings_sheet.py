@@ -109,13 +109,15 @@ def test_custom_settings_round_trip(tmp_path: Path) -> None:
 def test_layout_block_titles_headers_and_parameters(default_rows: list[list[object]]) -> None:
     titles = {default_rows[1][c]: c for c in range(len(default_rows[1])) if default_rows[1][c]}
     assert titles == {"【类别】": 0, "【来源】": 2, "【部门】": 4, "【人员】": 9, "【优先级】": 13,
-                      "【节假日】": 17, "【调休上班日】": 20, "【参数】": 23}
-    keys = ["categories", "sources", "departments", "people", "priorities", "holidays", "workdays", "parameters"]
+                      "【节假日】": 17, "【调休上班日】": 20, "【参数】": 23, "【列映射】": 27, "【值映射】": 30}
+    keys = ["categories", "sources", "departments", "people", "priorities", "holidays", "workdays", "parameters",
+            "columns", "values"]
     assert {k: v - 1 for k, v in BLOCK_COLUMNS.items()} == dict(zip(keys, titles.values()))
     assert default_rows[2][4:8] == ["部门", "部门负责人", "部门邮箱", "经理邮箱"]
     assert default_rows[2][9:12] == ["姓名", "所属部门", "邮箱"]
     assert default_rows[2][13:16] == ["优先级", "英文", "时限(工作日)"]
     assert default_rows[2][23:26] == ["参数", "值", "说明"]
+    assert default_rows[2][27:29] == ["表头", "字段"] and default_rows[2][30:33] == ["字段", "原值", "映射为"]
     assert [default_rows[r][23] for r in range(3, 8)] == [p.zh for p in PARAMS]
     assert [p.zh for p in PARAMS] == ["案件号格式", "默认优先级", "提醒提前天数", "升级天数", "评审期限(工作日)"]
     assert default_rows[3][24] == "CSR-{year}-{seq:04d}"

@@ -16,15 +16,20 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
+from xlcsr.app.config import load_config
+from xlcsr.domain.errors import UnmappedColumn
+from xlcsr.domain.fields import FIELD_BY_KEY
 from xlcsr.domain.issues import ValidationReport
-from xlcsr.domain.records import Register
-from xlcsr.domain.vocab import REGISTER_FILE, REVIEW_FILE
+from xlcsr.domain.records import Column, Register
+from xlcsr.domain.vocab import REGISTER_FILE, REVIEW_FILE, SETTINGS_SHEET
 from xlcsr.files.file_book import Clock, FileBook
+from xlcsr.rules.columns import ColumnReading, added_lookalikes, read_columns
 from xlcsr.rules.deadlines import ReviewState
 from xlcsr.rules.highlight import HighlightPlan, plan_highlight
 from xlcsr.rules.marks import MarkPlan, plan_marks
 from xlcsr.rules.numbering import Assignment, plan_assignment
 from xlcsr.rules.validate import validate_register
+from xlcsr.workbook.settings_sheet import column_map_cells
 
 
 class RegisterBook(Protocol):
@@ -38,10 +43,19 @@ class RegisterBook(Protocol):
 
     def write_highlight(self, register: Register, plan: HighlightPlan) -> None: ...
 
+    def values(self, sheet: str) -> list[list[object]]: ...
+
+    def write_settings_cells(self, register: Register, cells: dict[str, str]) -> None: ...
+
 
 def as_book(book: RegisterBook | Path, clock: Clock | None = None) -> RegisterBook:
-    """A path as a `FileBook` whose backups `clock` names (see FileBook); an open workbook as it is."""
-    return FileBook(book, clock=clock) if isinstance(book, Path) else book
+    """A path as a `FileBook` whose backups `clock` names (see FileBook); an open workbook as it is.
+
+    A register without 设置 takes its column mapping from `xlcsr.toml` beside it (`[columns]`).
+    """
+    if not isinstance(book, Path):
+        return book
+    return FileBook(book, clock=clock, defaults=load_config(None, cwd=book.parent).register_defaults())
 
 
 def validate_workbook(book: RegisterBook | Path, *, today: date, mark: bool = False,
@@ -69,6 +83,11 @@ class AssignResult:
         """Rows whose empty-looking due date (or status) is a formula, left as it is."""
         return sorted({row for row, _ in self.assignment.kept_formulas})
 
+    @property
+    def added_columns(self) -> list[Column]:
+        """The columns assign added for fields the sheet lacked (案件号, 截止日期, 处理状态), left to right."""
+        return list(self.assignment.added) if self.written else []
+
 
 def assign_case_numbers(book: RegisterBook | Path, *, today: date, clock: Clock | None = None) -> AssignResult:
     """Number every valid row without a case number; fill missing due dates and statuses."""
@@ -78,9 +97,58 @@ def assign_case_numbers(book: RegisterBook | Path, *, today: date, clock: Clock 
     used = [row.text("case_no") for row in register.rows if row.text("case_no")]
     high_water = {k: int(v) for k, v in dict(register.state.get("high_water", {})).items()}
     plan = plan_assignment(records, register.settings, used, high_water)
+    refuse_lookalikes(register, {key for _, key in plan.values if key not in register.columns})
     if plan.changed:
         book.write_assignment(register, plan)
     return AssignResult(report, plan, plan.changed, sorted(report.bad_rows))
+
+
+def refuse_lookalikes(register: Register, added: set[str]) -> None:
+    """UnmappedColumn when a field about to get a new column is, by the look of it, an unmapped column."""
+    found = added_lookalikes(register, added)
+    if not found:
+        return
+    zh = "、".join(f"{c.letter} 列「{c.header}」像是「{FIELD_BY_KEY[k].header}」" for c, k in found)
+    en = ", ".join(f"column {c.letter} '{c.header}' looks like {FIELD_BY_KEY[k].english}" for c, k in found)
+    raise UnmappedColumn(
+        f"{register.path}：{zh}，但未映射；为免添加重复的列，未写入任何内容。请先运行 xlcsr columns "
+        f"{Path(register.path).name} --apply，或在「设置」的【列映射】中映射 / {register.path}: {en} but is not "
+        "mapped; nothing was written, to avoid a duplicate column. Run xlcsr columns BOOK --apply first, "
+        "or map it in 设置")
+
+
+@dataclass
+class ColumnsResult:
+    """How every column is understood; with apply, the mappings written into 【列映射】 (header → field)."""
+
+    register: Register
+    readings: list[ColumnReading]
+    applied: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def suggested(self) -> dict[str, str]:
+        return {r.column.header: r.looks_like for r in self.readings if r.looks_like}
+
+    @property
+    def unresolved(self) -> bool:
+        """Unknown columns that look like a field and were not mapped now."""
+        return any(header not in self.applied for header in self.suggested)
+
+
+def understand_columns(book: RegisterBook | Path, *, apply: bool = False, lang: str = "zh",
+                       clock: Clock | None = None) -> ColumnsResult:
+    """How the register's columns are read; with `apply`, write the suggested mappings into 【列映射】.
+
+    A register without a 设置 sheet gets nothing written: its mapping belongs in xlcsr.toml's [columns].
+    """
+    book = as_book(book, clock)
+    register = book.read()
+    result = ColumnsResult(register, read_columns(register))
+    if apply and result.suggested and not register.settings.from_defaults:
+        cells = column_map_cells(book.values(SETTINGS_SHEET), result.suggested, lang)
+        book.write_settings_cells(register, cells)
+        result.applied = dict(result.suggested)
+    return result
 
 
 @dataclass
@@ -98,6 +166,11 @@ class HighlightResult:
     @property
     def due_soon(self) -> int:
         return self.plan.due_soon
+
+    @property
+    def added_columns(self) -> list[Column]:
+        """The 逾期天数 column when highlight added it, else nothing."""
+        return [self.plan.column] if self.plan.new_column else []
 
 
 def highlight_workbook(book: RegisterBook | Path, *, today: date, review: ReviewState | None = None,

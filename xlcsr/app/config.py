@@ -33,12 +33,14 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from xlcsr.domain.errors import BadConfig
+from xlcsr.domain.fields import FIELD_BY_KEY, field_for_header, normalize
+from xlcsr.domain.settings import DEFAULT_SETTINGS, Settings
 from xlcsr.domain.vocab import CONFIG_FILE
 from xlcsr.mail.transport import SmtpConfig
 
 DEFAULT_SENDER = "xlcsr@localhost"
 ENV_PREFIX = "XLCSR_SMTP_"
-_TOP_KEYS = ("registers", "time", "smtp", "outbox", "templates", "state_dir", "run_log")
+_TOP_KEYS = ("registers", "time", "smtp", "outbox", "templates", "state_dir", "run_log", "columns")
 _SMTP_KEYS = ("host", "port", "user", "password_env", "from", "starttls", "ssl")
 _ENV_KEYS = ("host", "port", "user", "from", "starttls", "ssl")  # plus _PASSWORD, handled apart
 _TRUE = frozenset({"true", "1", "yes"})
@@ -59,6 +61,13 @@ class Config(BaseModel):
     run_log: Path
     config_dir: Path
     source: Path | None = None  # the file read, None when running on defaults
+    columns: dict[str, str] = Field(default_factory=dict)  # [columns]: header → field key, for registers without 设置
+
+    def register_defaults(self) -> Settings:
+        """The settings of a register without a 设置 sheet: the defaults, with this file's [columns]."""
+        if not self.columns:
+            return DEFAULT_SETTINGS
+        return DEFAULT_SETTINGS.model_copy(update={"column_map": dict(self.columns)})
 
     @classmethod
     def defaults(cls, config_dir: Path) -> Config:
@@ -113,6 +122,7 @@ def _from_toml(data: dict[str, object], path: Path, env: Mapping[str, str]) -> C
         "state_dir": _path(data.get("state_dir", base.state_dir), folder, where, "state_dir"),
         "run_log": _path(data.get("run_log", base.run_log), folder, where, "run_log"),
         "source": path,
+        "columns": _columns(data.get("columns", {}), where),
     })
     return _with_env(config, smtp, env, where=where)
 
@@ -162,6 +172,19 @@ def _smtp_value(key: str, value: object, zh: str, en: str) -> object:
     if key == "from" and "@" not in parseaddr(value)[1]:
         raise BadConfig(f"{zh} 不是有效的邮箱地址「{value}」/ {en} is not an e-mail address: {value!r}")
     return value.strip()
+
+
+def _columns(table: object, where: str) -> dict[str, str]:
+    """[columns]: "their header" = "field" (a header of the register, an alias, the English name or the key)."""
+    if not isinstance(table, dict):
+        raise _bad(where, "columns", "应为 [columns] 表", "must be a [columns] table", table)
+    mapping = {}
+    for header, name in table.items():
+        field = field_for_header(str(name)) or FIELD_BY_KEY.get(str(name))
+        if field is None:
+            raise _bad(where, f"columns.{header}", "不是清单的字段", "is not a register field", name)
+        mapping[normalize(header)] = field.key
+    return mapping
 
 
 def _no_unknown(table: Mapping[str, object], known: tuple[str, ...], where: str, prefix: str) -> None:

@@ -11,6 +11,11 @@ With an SMTP host in the config the digests are sent through it, else written to
 as `.eml` files. A digest already sent today (the sent log in `config.state_dir`) is skipped; a
 failed one is not recorded, so the next run tries again. `dry_run` builds everything, sends and
 records nothing.
+
+Nobody is sent an example address (a reserved domain such as example.com: the invented people of the
+template and of the default settings): such people, like those without an address, are listed as
+"not configured" (未配置邮箱), counted in `not_configured` and make the run not `ok` (exit 1) — also
+when nobody at all could be reminded, which the summary then says in so many words.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 from xlcsr.app.commands import RegisterBook, as_book
 from xlcsr.app.config import Config
 from xlcsr.domain.errors import XlcsrError
+from xlcsr.domain.vocab import SETTINGS_SHEET
 from xlcsr.mail.messages import build_message
 from xlcsr.mail.rendering import RenderedDigest, Renderer
 from xlcsr.mail.sent_log import SENT_LOG_NAME, SentLog
@@ -124,6 +130,16 @@ class RemindResult:
         return len(self.problems)
 
     @property
+    def not_configured(self) -> int:
+        """People, heads and managers to remind without a real address (none, or an example one)."""
+        return sum(1 for p in self.problems if p.not_configured)
+
+    @property
+    def nobody_configured(self) -> bool:
+        """Reminders were due but none could go out: every recipient lacks a real address."""
+        return not self.deliveries and self.not_configured > 0
+
+    @property
     def ok(self) -> bool:
         return not (self.failed or self.refused or self.problems or self.unreadable)
 
@@ -146,14 +162,24 @@ class RemindResult:
         return lines
 
     def summary(self, lang: str = "zh") -> str:
+        nobody = len(self.problems) - self.not_configured  # cases with neither owner nor department
         if lang == "en":
             text = (f"{self.would_send} would be sent" if self.dry_run else f"{self.sent} sent, {self.failed} failed")
-            return (f"{text}, {self.skipped_already_sent} already sent today, {self.missing_email} without "
-                    f"e-mail, {len(self.unreadable)} unreadable registers ({self.transport})")
+            line = (f"{text}, {self.skipped_already_sent} already sent today, {self.not_configured} not "
+                    f"configured (no or example e-mail){f', {nobody} without recipient' if nobody else ''}, "
+                    f"{len(self.unreadable)} unreadable registers ({self.transport})")
+            if self.nobody_configured:
+                line += (f"; nothing could be sent: nobody to remind has a real e-mail address, enter them in "
+                         f"{SETTINGS_SHEET}")
+            return line
         text = (f"将发送 {self.would_send} 封（预览，未发送）" if self.dry_run
                 else f"已发送 {self.sent} 封，失败 {self.failed} 封")
-        return (f"{text}，今日已发送跳过 {self.skipped_already_sent} 封，缺少邮箱 {self.missing_email} 项，"
+        line = (f"{text}，今日已发送跳过 {self.skipped_already_sent} 封，未配置邮箱（空白或示例地址）"
+                f"{self.not_configured} 项，{f'无人可收 {nobody} 项，' if nobody else ''}"
                 f"无法读取的清单 {len(self.unreadable)} 个（{self.transport}）")
+        if self.nobody_configured:
+            line += f"；没有发出任何提醒：需提醒的人都未配置真实邮箱，请在「{SETTINGS_SHEET}」中填写"
+        return line
 
     def to_rows(self, lang: str = "zh") -> list[list[object]]:
         """[recipient, cc, overdue, due soon, waiting, status, subject or reason] per digest and problem."""
@@ -164,7 +190,8 @@ class RemindResult:
             rows.append([recipient, "\n".join(d.digest.cc), len(d.digest.overdue),
                          len(d.digest.due_soon), len(d.digest.waiting), d.status(lang), note])
         for p in self.problems:
-            rows.append([p.name or "—", "", "", "", "", "缺少邮箱" if lang != "en" else str(p.code), p.text(lang)])
+            who = f"{p.name or '—'}\n{p.address}" if p.address else p.name or "—"
+            rows.append([who, "", "", "", "", p.label(lang), p.text(lang)])
         for u in self.unreadable:
             rows.append([str(u.path), "", "", "", "", "无法读取" if lang != "en" else "unreadable", u.reason])
         return rows

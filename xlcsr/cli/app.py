@@ -18,6 +18,8 @@ import typer
 from xlcsr.app import commands
 from xlcsr.cli import render
 from xlcsr.cli.addin import addin_app
+from xlcsr.cli.columns import columns_command
+from xlcsr.cli.import_command import import_command
 from xlcsr.cli.options import Lang, Today, exits_cleanly, today_or_now
 from xlcsr.cli.remind import remind_command
 from xlcsr.cli.run import run_command
@@ -110,6 +112,8 @@ def demo(directory: Annotated[Path, typer.Argument(help="演示文件夹 / demo 
 
 
 app.command("remind")(exits_cleanly(remind_command))
+app.command("columns")(exits_cleanly(columns_command))
+app.command("import")(exits_cleanly(import_command))
 app.command("run")(exits_cleanly(run_command))
 app.add_typer(addin_app, name="addin")
 for _command in addin_app.registered_commands:

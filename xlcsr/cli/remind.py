@@ -39,6 +39,11 @@ def remind_command(
 ) -> None:
     """按人汇总发送逾期与即将到期提醒，逾期过久抄送部门经理 / E-mail each person a digest of their cases.
 
+    示例邮箱（example.com 等保留域名）和空白邮箱不发送，列为「未配置邮箱」。退出码：0 全部发出；1 有发送失败、
+    未配置邮箱（包括无人能收到）或无法读取的清单；2 无法运行。 / Example (reserved-domain) and empty addresses are
+    never sent to but listed as not configured. Exit 0 all sent; 1 failures, people not configured (also when nobody
+    could be reminded) or unreadable registers; 2 could not run.
+
     Example: xlcsr remind 顾客特殊要求清单.xlsx --dry-run
     """
     settings = load_config(config)

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from xlcsr.domain.issues import ValidationReport
+from xlcsr.domain.records import Column
 
 if TYPE_CHECKING:
     from xlcsr.app import commands
@@ -73,6 +74,7 @@ def show_assignment(result: commands.AssignResult, lang: str = "zh") -> None:
     else:
         console.print(f"已分配 {len(numbered)} 个案件号，补齐 {filled} 个截止日期/状态" if zh
                       else f"Assigned {len(numbered)} case numbers, filled {filled} due dates/statuses")
+    _show_added(result.added_columns, zh)
     if result.skipped:
         rows = "、".join(map(str, result.skipped))
         console.print(f"[yellow]跳过 {len(result.skipped)} 个有问题的行：{rows}（运行 validate 查看原因）[/]"
@@ -93,11 +95,22 @@ def show_highlight(result: commands.HighlightResult, lang: str = "zh") -> None:
                   else f"Updated {len(plan.rules)} colour rules and the '{plan.column.header}' column "
                   f"of {plan.sheet}: ", end="")
     console.print(counts_text(plan, lang))
+    _show_added(result.added_columns, zh)
     if result.skipped:
         rows = "、".join(map(str, result.skipped))
         console.print(f"[yellow]跳过 {len(result.skipped)} 个有问题的行：{rows}（运行 validate 查看原因）[/]"
                       if zh else f"[yellow]Skipped {len(result.skipped)} invalid rows: {rows} "
                       "(run validate for the reasons)[/]")
+
+
+def _show_added(columns: list[Column], zh: bool) -> None:
+    """已添加列：案件号（P 列）、截止日期（Q 列）."""
+    if not columns:
+        return
+    if zh:
+        console.print("已添加列：" + "、".join(f"{escape(c.header)}（{c.letter} 列）" for c in columns))
+    else:
+        console.print("Added columns: " + ", ".join(f"{escape(c.header)} (column {c.letter})" for c in columns))
 
 
 def show_init(written: list[Path], kept: list[Path], lang: str = "zh") -> None:

@@ -42,6 +42,10 @@ class BadSettings(XlcsrError):
     """The 设置 sheet holds a value xlcsr cannot use."""
 
 
+class UnmappedColumn(XlcsrError):
+    """A command would add a column for a field while an unmapped column of the sheet looks like it."""
+
+
 class BadState(XlcsrError):
     """xlcsr's own bookkeeping in the very hidden sheet _xlcsr is damaged; running on would forget it."""
 
@@ -64,3 +68,11 @@ class WorkbookEncrypted(WorkbookUnreadable):
 
 class FormatNotEdited(WorkbookUnreadable):
     """The file is a spreadsheet xlcsr does not edit (.xls, .xlsb, .ods, a web page saved as .xls …)."""
+
+
+class LegacyUnreadable(WorkbookUnreadable):
+    """An old list to import cannot be read: text in an unknown encoding, a damaged .xls/.ods, not a list at all."""
+
+
+class OutputRefused(XlcsrError):
+    """The file a command would create cannot be made: it is already there (never overwritten) or not an .xlsx."""

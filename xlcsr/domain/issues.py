@@ -27,7 +27,9 @@ class Code(StrEnum):
     # warnings: the run goes on, the user should know
     DEFAULT_SETTINGS = "default_settings"
     DUPLICATE_COLUMN = "duplicate_column"
+    UNMAPPED_COLUMN = "unmapped_column"
     FUTURE_DATE = "future_date"
+    PLACEHOLDER_EMAIL = "placeholder_email"
 
 
 class Severity(StrEnum):
@@ -35,7 +37,8 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
-WARNING_CODES = frozenset({Code.DEFAULT_SETTINGS, Code.DUPLICATE_COLUMN, Code.FUTURE_DATE})
+WARNING_CODES = frozenset({Code.DEFAULT_SETTINGS, Code.DUPLICATE_COLUMN, Code.UNMAPPED_COLUMN, Code.FUTURE_DATE,
+                           Code.PLACEHOLDER_EMAIL})
 
 # (Chinese, English) message templates; fields: header, value, extra
 TEMPLATES: dict[Code, tuple[str, str]] = {
@@ -60,7 +63,14 @@ TEMPLATES: dict[Code, tuple[str, str]] = {
                             "the workbook has no 设置 sheet; default settings were used"),
     Code.DUPLICATE_COLUMN: ("第 {extra} 列与前面的列同为「{header}」，已按未知列保留",
                             "column {extra} repeats {header_en}; kept as an unknown column"),
+    Code.UNMAPPED_COLUMN: ("{extra} 列「{value}」看起来是{header}，但未映射：在「设置」的【列映射】加一行 "
+                           "{value} → {header}，或运行 xlcsr columns 清单.xlsx --apply",
+                           "column {extra} '{value}' looks like {header_en} but is not mapped: add {value} → "
+                           "{header_en} to 【列映射】 in 设置, or run xlcsr columns BOOK --apply"),
     Code.FUTURE_DATE: ("{header}「{value}」晚于今天 {extra}，请确认", "{header_en} '{value}' is after today {extra}"),
+    Code.PLACEHOLDER_EMAIL: ("{extra}：「{value}」是示例地址（保留域名），不会向它发送提醒，请改为真实邮箱",
+                             "{extra}: '{value}' is an example address (a reserved domain); no reminder is sent "
+                             "to it, enter a real address"),
 }
 
 
@@ -76,13 +86,16 @@ class Issue:
 
     @classmethod
     def make(cls, code: Code, *, row: int | None = None, column: str | None = None,
-             field: str | None = None, value: object = "", extra: object = "") -> Issue:
+             field: str | None = None, value: object = "", extra: object = "",
+             extra_en: object = None) -> Issue:
+        """`extra_en` replaces `extra` in the English message when the two languages need different words."""
         known = FIELD_BY_KEY.get(field or "")
         names = {"header": known.header if known else (field or ""),
                  "header_en": known.english if known else (field or ""),
                  "value": _short(value), "extra": extra}
         zh, en = TEMPLATES[code]
-        return cls(code, row, column, field, _short(value), zh.format(**names), en.format(**names))
+        english = names if extra_en is None else {**names, "extra": extra_en}
+        return cls(code, row, column, field, _short(value), zh.format(**names), en.format(**english))
 
     @property
     def severity(self) -> Severity:

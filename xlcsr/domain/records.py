@@ -66,6 +66,7 @@ class Register:
     width: int = 0
     settings_refs: dict[str, str] = field(default_factory=dict)  # 设置 date lists: defined name → range
     date1904: bool = False  # the workbook counts serial dates from 1904-01-01
+    samples: dict[int, list[object]] = field(default_factory=dict)  # unknown column → its first values
 
 
 class CsrRecord(BaseModel):

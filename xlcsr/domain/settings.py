@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -26,6 +27,31 @@ class Person(BaseModel):
     name: str
     department: str = ""
     email: str = ""
+
+
+# Domains reserved for examples and tests (RFC 2606, RFC 6761): an address under one reaches nobody,
+# so it is an example the user has not replaced yet, never a recipient.
+RESERVED_DOMAINS = ("example.com", "example.org", "example.net", "example", "invalid", "test", "localhost")
+_ADDRESS_SEPARATORS = re.compile(r"[;,，；、\n]+")
+
+
+def email_addresses(text: str) -> tuple[str, ...]:
+    """The addresses of one e-mail cell: one, or several separated by ; , ，；、 or a line break."""
+    return tuple(part.strip() for part in _ADDRESS_SEPARATORS.split(text or "") if part.strip())
+
+
+def is_placeholder_email(text: str) -> bool:
+    """True when an address of `text` lies under a reserved domain (example.com, *.invalid, localhost …).
+
+        >>> is_placeholder_email("张伟 <zhang.wei@example.com>"), is_placeholder_email("li@factory.cn")
+        (True, False)
+    """
+    for address in email_addresses(text):
+        _, at, domain = address.rstrip(">").rpartition("@")
+        domain = domain.strip().rstrip(".").lower()
+        if at and any(domain == reserved or domain.endswith("." + reserved) for reserved in RESERVED_DOMAINS):
+            return True
+    return False
 
 
 class Priority(BaseModel):
@@ -61,6 +87,8 @@ class Settings(BaseModel):
     lead_days: int = Field(default=3, ge=0)
     escalation_days: int = Field(default=5, ge=0)
     review_days: int = Field(default=10, ge=0)
+    column_map: dict[str, str] = Field(default_factory=dict)  # the user's header → field key (【列映射】)
+    value_map: dict[str, dict[str, str]] = Field(default_factory=dict)  # field key → {user's word: value} (【值映射】)
     from_defaults: bool = False
 
     @model_validator(mode="after")
@@ -91,7 +119,7 @@ _DEPARTMENTS = (
     ("生产部", "刘洋", "liu.yang"), ("采购部", "陈静", "chen.jing"), ("财务部", "赵敏", "zhao.min"),
     ("总经理", "周建国", "zhou.jianguo"),
 )
-_DOMAIN = "example.com"
+_DOMAIN = "example.com"  # reserved (RESERVED_DOMAINS): the example people get no mail until replaced
 
 # 2026 statutory holidays and 调休 working days (国务院办公厅通知), a starting point users edit.
 _HOLIDAYS_2026 = (

@@ -23,6 +23,23 @@ SOURCES = ("技术协议", "质量协议", "环保协议", "图纸", "产品规�
 REVIEW_OPINIONS = ("可满足", "有条件满足", "不能满足")  # a department's answer on a sign-off
 APPROVALS = ("批准", "不批准")  # the general manager's, for special contracts
 APPROVER = "总经理"
+# Users' own words for a choice → the configured value (lower case; the 【值映射】 block of 设置 adds more).
+VALUE_SYNONYMS: dict[str, dict[str, str]] = {
+    "status": {
+        **dict.fromkeys(("进行中", "跟进中", "处理中", "执行中", "实施中", "ongoing", "in progress", "wip"),
+                        IN_PROGRESS),
+        **dict.fromkeys(("未开始", "新建", "待定", "未处理", "待处理", "new", "not started", "pending", "open"), OPEN),
+        **dict.fromkeys(("审核中", "评审", "待评审", "review", "under review"), UNDER_REVIEW),
+        **dict.fromkeys(("完成", "已完成", "关闭", "已关闭", "结案", "已结案", "ok", "done", "closed", "complete",
+                         "completed", "finished"), DONE),
+        **dict.fromkeys(("取消", "作废", "已作废", "撤销", "cancelled", "canceled", "void"), CANCELLED),
+    },
+    "priority": {**dict.fromkeys(("紧急", "急", "特急", "urgent"), "高"),
+                 **dict.fromkeys(("一般", "普通", "正常", "normal"), "中"),
+                 **dict.fromkeys(("不急", "minor"), "低")},
+    "contract_type": {**dict.fromkeys(("一般", "普通", "标准", "常规合同", "standard", "normal"), "常规"),
+                      **dict.fromkeys(("特殊合同", "special contract"), "特殊")},
+}
 CATEGORIES = ("产品", "测量", "环保", "包装", "追溯", "交付", "质量体系", "第三方供应商", "售后服务",
               "商务", "其他")
 

@@ -16,7 +16,9 @@ from typing import Any
 
 from xlcsr.app import commands
 from xlcsr.app.config import load_config
+from xlcsr.app.import_legacy import free_target, import_legacy
 from xlcsr.app.remind import RemindResult, send_reminders
+from xlcsr.domain.records import Column
 from xlcsr.excel.live_book import LiveBook
 from xlcsr.rules.highlight import counts_text
 
@@ -42,6 +44,7 @@ def assign_book(book: Any, *, today: date) -> str:
         message = f"已分配 {len(numbered)} 个案件号（{numbered[0][1]} … {numbered[-1][1]}）。"
     else:
         message = "已补齐截止日期与处理状态。"
+    message += _added_text(result.added_columns)
     if result.skipped:
         rows = "、".join(map(str, result.skipped[:20])) + ("…" if len(result.skipped) > 20 else "")
         message += f"\n跳过 {len(result.skipped)} 个有问题的行：第 {rows} 行。请先点「校验」查看原因。"
@@ -57,6 +60,7 @@ def highlight_book(book: Any, *, today: date) -> str:
     plan = result.plan
     message = (f"已标记：{counts_text(plan)}。颜色随数据自动更新（图例在表头右侧），"
                f"「{plan.column.header}」列按 {today:%Y-%m-%d} 计算。")
+    message += _added_text(result.added_columns)
     if result.skipped:
         rows = "、".join(map(str, result.skipped[:20])) + ("…" if len(result.skipped) > 20 else "")
         message += f"\n{len(result.skipped)} 个有问题的行未计算逾期天数：第 {rows} 行。请先点「校验」查看原因。"
@@ -71,6 +75,8 @@ def remind_book(book: Any, *, today: date) -> str:
     config = load_config(None, cwd=_folder_of(book))
     live = LiveBook(book)
     preview = send_reminders([live], today=today, config=config, clock=datetime.now, dry_run=True)
+    if preview.nobody_configured:
+        return f"没有可发送的提醒：需提醒的人都未配置真实邮箱，请在「设置」中填写。{preview.summary()}"
     if not preview.would_send:
         return f"今天没有需要发送的提醒。{preview.summary()}"
     question = f"{_preview_text(preview)}\n\n现在发送这 {preview.would_send} 封提醒吗？"
@@ -93,6 +99,33 @@ def new_register(book: Any, *, today: date) -> str:
     target = commands.new_register(_folder_of(book), today=today)
     book.app.books.open(str(target))
     return f"已新建清单：{target}"
+
+
+def _added_text(columns: list[Column]) -> str:
+    """The columns a button added, on a line of their own: 已添加列：案件号（P 列）、截止日期（Q 列）。"""
+    if not columns:
+        return ""
+    return "\n已添加列：" + "、".join(f"{c.header}（{c.letter} 列）" for c in columns) + "。"
+
+
+IMPORT_FILTER = "旧清单 (*.xls;*.xlsx;*.xlsm;*.xlsb;*.ods;*.csv),*.xls;*.xlsx;*.xlsm;*.xlsb;*.ods;*.csv"
+
+
+def import_book(book: Any, *, today: date) -> str:
+    """导入: an old list picked in Excel's file dialog becomes a new register beside it, opened in Excel."""
+    try:
+        chosen = book.app.api.GetOpenFilename(IMPORT_FILTER, 1, "选择要导入的旧清单")
+    except AttributeError:  # no Windows file dialog (Excel for Mac)
+        return "请在命令行导入：xlcsr import 旧清单.xls --out 新清单.xlsx"
+    if not chosen or not isinstance(chosen, str):
+        return "已取消：没有导入任何文件。"
+    legacy = Path(chosen)
+    result = import_legacy(legacy, free_target(legacy.parent, today), today=today)
+    book.app.books.open(str(result.target))
+    problems = result.problem_lines()[:PREVIEW_LINES]
+    if len(result.problems) > PREVIEW_LINES:
+        problems.append("…")
+    return "\n".join([*result.lines(), *problems, *result.summary()])
 
 
 def _folder_of(book: Any) -> Path:

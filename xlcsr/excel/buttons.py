@@ -33,6 +33,9 @@ BUTTONS: tuple[Button, ...] = (
            "先预览谁会收到哪些逾期与即将到期的案件，确认后发送提醒邮件（读取工作簿所在文件夹的 xlcsr.toml）",
            "remind_book"),
     Button("new_register", "新建清单", "FileNew", "按模板新建一份顾客特殊要求清单", "new_register"),
+    Button("import", "导入", "FileOpen",
+           "选择一份旧清单（.xls、.xlsx、.ods 或 CSV），按模板新建清单并导入全部行；无法映射的值原样保留并列出",
+           "import_book"),
 )
 
 BUTTON_BY_TAG: dict[str, Button] = {b.tag: b for b in BUTTONS}

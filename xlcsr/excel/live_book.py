@@ -11,28 +11,31 @@ never the number of rows. Everything is planned before the first write.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from xlcsr.domain.records import Register, column_letter
-from xlcsr.domain.vocab import DATE_FORMAT, RESULT_SHEET, STATE_SHEET
+from xlcsr.domain.records import Column, Register, column_letter
+from xlcsr.domain.settings import Settings
+from xlcsr.domain.vocab import DATE_FORMAT, RESULT_SHEET, SETTINGS_SHEET, STATE_SHEET
 from xlcsr.rules.highlight import STATE_KEY, HighlightPlan, Rule, rule_signature, shift_rows
 from xlcsr.rules.marks import ERROR_FILL, Fill, MarkPlan, fill_rgb, recorded_fill, solid_fill
-from xlcsr.rules.numbering import Assignment
+from xlcsr.rules.numbering import Assignment, column_width
 from xlcsr.workbook.locate import find_register, place_new_column
 from xlcsr.workbook.state import state_rows
 
 MARK_COLOR = tuple(int(ERROR_FILL[i:i + 2], 16) for i in (2, 4, 6))  # (255, 199, 206)
 MAX_ADDRESS = 250  # Excel refuses range addresses longer than 255 characters
 _TEXT_TRIGGERS = ("=", "+", "-", "@")
+TEXT_FORMAT = "@"  # Excel's number format that keeps what is typed as text
 
 
 class LiveBook:
     """An xlwings Book holding a register; `label` names it in messages."""
 
-    def __init__(self, book: Any):
+    def __init__(self, book: Any, *, defaults: Settings | None = None):
         self.book = book
+        self.defaults = defaults  # the settings when the workbook has no 设置 sheet (xlcsr.toml's [columns])
         self.label = book.name
         self._names: list[str] | None = None
         self._read: dict[str, tuple[Any, list[list[object]]]] = {}
@@ -77,7 +80,7 @@ class LiveBook:
     # -- RegisterBook --
 
     def read(self) -> Register:
-        return find_register(self)
+        return find_register(self, defaults=self.defaults)
 
     def write_assignment(self, register: Register, plan: Assignment) -> None:
         sheet = self.book.sheets[register.sheet]
@@ -86,16 +89,21 @@ class LiveBook:
         for (row, key), value in plan.values.items():
             by_column[key][row] = value
         with _quiet(self.book):
+            plan.added = [place_new_column(register, columns, key) for key in plan.new_fields(columns)]
+            for column in plan.added:
+                _add_column(sheet, register.header_row, column)
+            added = {column.key for column in plan.added}
             for key, cells in by_column.items():
-                column = columns.get(key)
-                if column is None:
-                    column = place_new_column(register, columns, key)
-                    sheet.range((register.header_row, column.index + 1)).value = column.header
+                column = columns[key]
                 for first, values in _runs(cells):
                     target = sheet.range((first, column.index + 1), (first + len(values) - 1, column.index + 1))
+                    if key == "case_no" and key in added:  # a new column of case numbers: text, also when retyped
+                        target.number_format = TEXT_FORMAT
                     target.value = [[_cell(v)] for v in values]
                     if any(isinstance(v, date) for v in values):
                         target.number_format = DATE_FORMAT
+            for column in plan.added:
+                _widen(sheet, register.header_row, column, plan.column_values(column.key))
             state = dict(register.state)
             state["high_water"] = {**dict(state.get("high_water", {})), **plan.high_water}
             self._write_state(state)
@@ -115,6 +123,12 @@ class LiveBook:
                               "cells": {ref: {"fill": solid_fill(_hex(originals[ref]))} for ref in plan.cells}}
             self._write_state(state)
 
+    def write_settings_cells(self, register: Register, cells: dict[str, str]) -> None:
+        sheet = self.book.sheets[SETTINGS_SHEET]
+        with _quiet(self.book):
+            for ref, text in cells.items():
+                sheet.range(ref).value = "'" + text if text[:1] in "=+-@" else text
+
     def write_highlight(self, register: Register, plan: HighlightPlan) -> None:
         """Rules through xlwings' conditional_formats; the 逾期天数 column and the legend as blocks."""
         sheet = self.book.sheets[register.sheet]
@@ -126,11 +140,13 @@ class LiveBook:
                 self.book.names.add(name, "=" + reference)
             self._replace_rules(sheet, plan)
             if plan.new_column:
-                sheet.range((register.header_row, column)).value = plan.column.header
+                _add_column(sheet, register.header_row, plan.column)
             if plan.values:
                 first, last = min(plan.values), max(plan.values)
                 sheet.range((first, column), (last, column)).value = [
                     [plan.values.get(row)] for row in range(first, last + 1)]
+            if plan.new_column:
+                _widen(sheet, register.header_row, plan.column, plan.values.values())
             before = dict(dict(previous.get("legend") or {}).get("colors") or {})
             entry = plan.state()
             entry["front"] = "excel"
@@ -242,6 +258,45 @@ class _quiet:
 
     def __exit__(self, *exc: object) -> None:
         self.app.screen_updating = True
+
+
+def _add_column(sheet: Any, header_row: int, column: Column) -> None:
+    """The header cell of a column xlcsr adds, with its left neighbour's look.
+
+    Range.Copy with a destination copies the format without the clipboard; a note it brings along
+    is deleted, and the header text written over the copied value.
+    """
+    target = sheet.range((header_row, column.index + 1))
+    if column.index:
+        left = sheet.range((header_row, column.index))
+        noted = left.note is not None
+        left.copy(target)
+        if noted and target.note is not None:
+            target.note.delete()
+    target.value = column.header
+    _join_table(sheet, header_row, column)
+
+
+def _join_table(sheet: Any, header_row: int, column: Column) -> None:
+    """Take a column added right of an Excel table (its header in the table's header row) into it.
+
+    Excel grows a table over a column typed beside it; whether it does for a value written through
+    its object model depends on the version and the AutoCorrect option, so the table is resized here
+    (a table Excel already grew is left as it is).
+    """
+    for table in sheet.tables:
+        area = table.range
+        last = area.last_cell
+        if area.row == header_row and last.column == column.index:  # its last column is the new one's neighbour
+            table.resize(sheet.range((area.row, area.column), (last.row, column.index + 1)))
+
+
+def _widen(sheet: Any, header_row: int, column: Column, values: Iterable[object]) -> None:
+    """Make a column xlcsr added wide enough for its header and values (a hidden one is shown)."""
+    width = column_width(column.header, values)
+    cell = sheet.range((header_row, column.index + 1))
+    if (cell.column_width or 0) < width:
+        cell.column_width = width
 
 
 def _grid(value: Any) -> list[list[object]]:

@@ -20,8 +20,9 @@ from pathlib import Path
 
 from xlcsr.disk.atomic import FileStamp, stamp_of
 from xlcsr.domain.records import Register
+from xlcsr.domain.settings import Settings
 from xlcsr.files.reader import FileSource
-from xlcsr.files.register_writer import write_assignment, write_highlight, write_marks
+from xlcsr.files.register_writer import write_assignment, write_highlight, write_marks, write_settings_cells
 from xlcsr.ooxml.package import XlsxPackage
 from xlcsr.rules.highlight import HighlightPlan
 from xlcsr.rules.marks import MarkPlan
@@ -32,11 +33,13 @@ Clock = Callable[[], datetime]
 
 
 class FileBook:
-    def __init__(self, path: Path, *, clock: Clock | None = None):
+    def __init__(self, path: Path, *, clock: Clock | None = None, defaults: Settings | None = None):
         self.path = Path(path)
         self.clock = clock
+        self.defaults = defaults  # the settings when the workbook has no 设置 sheet (xlcsr.toml's [columns])
         self.stamp: FileStamp | None = None
         self._package: XlsxPackage | None = None
+        self._source: FileSource | None = None
 
     def __repr__(self) -> str:
         return f"FileBook({str(self.path)!r})"
@@ -48,9 +51,16 @@ class FileBook:
             self._package = XlsxPackage.open(self.path)
         return self._package
 
+    @property
+    def source(self) -> FileSource:
+        """The file's values as calamine reads them, opened once."""
+        if self._source is None:
+            self._take_stamp()
+            self._source = FileSource(self.path, lambda: self.package)
+        return self._source
+
     def read(self) -> Register:
-        self._take_stamp()
-        return find_register(FileSource(self.path, lambda: self.package))
+        return find_register(self.source, defaults=self.defaults)
 
     def write_assignment(self, register: Register, plan: Assignment) -> None:
         write_assignment(self.package, register, plan)
@@ -62,6 +72,13 @@ class FileBook:
 
     def write_highlight(self, register: Register, plan: HighlightPlan) -> None:
         write_highlight(self.package, register, plan)
+        self._save()
+
+    def values(self, sheet: str) -> list[list[object]]:
+        return self.source.values(sheet)
+
+    def write_settings_cells(self, register: Register, cells: dict[str, str]) -> None:
+        write_settings_cells(self.package, cells)
         self._save()
 
     def _take_stamp(self) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime, time
 from enum import Enum
 from pathlib import Path
 
@@ -41,6 +41,7 @@ from xlcsr.domain.vocab import (
     CHANGELOG_SHEET,
     CONTRACT_TYPES,
     DATE_FORMAT,
+    DATETIME_FORMAT,
     REGISTER_FILE,
     REGISTER_SHEET,
     REVIEW_FILE,
@@ -62,6 +63,7 @@ _WIDTHS = {
     "source_ref": 20, "iatf_clause": 11, "received": 12, "priority": 8, "due": 12, "departments": 18,
     "owner": 10, "status": 10, "contract_type": 10, "closed": 12, "remarks": 30, "revision": 8,
 }
+_EXTRA_WIDTH = 14
 _WRAP_KEYS = ("requirement", "remarks", "source_ref", "departments")
 _LETTER = {f.key: get_column_letter(i) for i, f in enumerate(FIELDS, start=1)}
 
@@ -96,27 +98,42 @@ _TEXT = {
 
 
 def make_register(path: str | Path, settings: Settings = DEFAULT_SETTINGS,
-                  rows: Iterable[Mapping[str, object]] = (), *, lang: str = "zh") -> Path:
-    """Write a new register (清单, 设置, 变更记录) to `path`, or into `path` when it is a folder."""
+                  rows: Iterable[Mapping[str, object]] = (), *, lang: str = "zh",
+                  extra_headers: Sequence[str] = (), extra_rows: Sequence[Sequence[object]] = ()) -> Path:
+    """Write a new register (清单, 设置, 变更记录) to `path`, or into `path` when it is a folder.
+
+    `extra_headers` are columns of the user's own after the template's, `extra_rows[i]` the values
+    of row i in them (see `write_register_sheet`).
+    """
     target = _target(path, REGISTER_FILE)
     wb = Workbook()
     ws = wb.active
     ws.title = REGISTER_SHEET
     write_settings_sheet(wb.create_sheet(SETTINGS_SHEET), settings, lang=lang)
-    write_register_sheet(ws, settings, list(rows), lang=lang)
+    write_register_sheet(ws, settings, list(rows), lang=lang, extra_headers=extra_headers, extra_rows=extra_rows)
     write_changelog_sheet(wb.create_sheet(CHANGELOG_SHEET), lang=lang)
     return _save(wb, target)
 
 
 def write_register_sheet(ws: Worksheet, settings: Settings = DEFAULT_SETTINGS,
-                         rows: Sequence[Mapping[str, object]] = (), *, lang: str = "zh") -> None:
-    """Title, form number, header row 3, `rows` from row 4, formats and dropdowns for 1000 rows."""
+                         rows: Sequence[Mapping[str, object]] = (), *, lang: str = "zh",
+                         extra_headers: Sequence[str] = (), extra_rows: Sequence[Sequence[object]] = ()) -> None:
+    """Title, form number, header row 3, `rows` from row 4, formats and dropdowns for 1000 rows.
+
+    Extra columns (`extra_headers`, values `extra_rows[i]` for `rows[i]`) follow the template's,
+    their values as given: text stays text, dates get the date format.
+    """
     text = _TEXT[_lang(lang)]
-    last = get_column_letter(len(FIELDS))
+    last = get_column_letter(len(FIELDS) + len(extra_headers))
     _title_rows(ws, text["register"], text["form"].format(no=REGISTER_FORM_NO, rev=FORM_REVISION), last)
     _header_row(ws, lang)
-    for r, row in enumerate(rows, start=FIRST_DATA_ROW):
-        _write_record(ws, r, row)
+    for c, header in enumerate(extra_headers, start=len(FIELDS) + 1):
+        cell = ws.cell(HEADER_ROW, c, str(header))
+        cell.data_type = "s"
+        _style_header(cell)
+        ws.column_dimensions[get_column_letter(c)].width = _EXTRA_WIDTH
+    for i, row in enumerate(rows):
+        _write_record(ws, FIRST_DATA_ROW + i, row, extra_rows[i] if i < len(extra_rows) else ())
     _format_data_area(ws)
     _register_validations(ws, settings, lang)
     ws.freeze_panes = f"B{FIRST_DATA_ROW}"
@@ -146,15 +163,20 @@ def _header_row(ws: Worksheet, lang: str) -> None:
     ws.row_dimensions[HEADER_ROW].height = 30
 
 
-def _write_record(ws: Worksheet, r: int, row: Mapping[str, object]) -> None:
+def _write_record(ws: Worksheet, r: int, row: Mapping[str, object], extras: Sequence[object] = ()) -> None:
     unknown = set(row) - set(_LETTER)
     if unknown:
         raise ValueError(f"unknown register fields: {', '.join(sorted(unknown))}")
-    for c, field in enumerate(FIELDS, start=1):
-        value = _cell_value(field, row.get(field.key))
+    values = [_cell_value(field, row.get(field.key)) for field in FIELDS]
+    values += [None if value == "" else value for value in extras]
+    for c, value in enumerate(values, start=1):
         cell = ws.cell(r, c, value)
         if isinstance(value, str):
-            cell.data_type = "s"  # user text stays text, even when it starts with '='
+            cell.data_type = "s"  # user text stays text, even when it starts with '=' or looks like 007
+        elif isinstance(value, date):  # formatted here too: below the 1000 formatted rows, in extra columns
+            dated = c <= len(FIELDS) and FIELDS[c - 1].kind is Kind.DATE
+            timed = isinstance(value, datetime) and value.time() != time() and not dated
+            cell.number_format = DATETIME_FORMAT if timed else DATE_FORMAT
         cell.border = _BORDER
 
 

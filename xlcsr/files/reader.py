@@ -347,10 +347,14 @@ def _encrypted(path: Path) -> WorkbookEncrypted:
 def _not_edited(path: Path, suffix: str, zh: str, en: str) -> FormatNotEdited:
     named = path.suffix.lower()
     really_zh, really_en = ("实为", "is really") if named and named != suffix else ("是", "is")
+    imported = suffix in (".xls", ".xlsb", ".ods", ".csv")  # what `xlcsr import` reads
+    name = f'"{path.name}"' if " " in path.name else path.name
+    import_zh = f"，或用 xlcsr import {name} --out 新清单.xlsx 导入为新清单" if imported else ""
+    import_en = f", or make a new register of it: xlcsr import {name} --out new.xlsx" if imported else ""
     return FormatNotEdited(
-        f"{path.name} {really_zh} {zh}，xlcsr 不编辑这种格式：请先在 Excel 或 WPS 中打开并另存为 .xlsx 工作簿 / "
-        f"{path.name} {really_en} {en}, a format xlcsr does not edit: open it in Excel or WPS and save it "
-        "as .xlsx first")
+        f"{path.name} {really_zh} {zh}，xlcsr 不编辑这种格式：请先在 Excel 或 WPS 中打开并另存为 .xlsx 工作簿"
+        f"{import_zh} / {path.name} {really_en} {en}, a format xlcsr does not edit: open it in Excel or WPS and "
+        f"save it as .xlsx first{import_en}")
 
 
 def _not_a_workbook(path: Path) -> WorkbookUnreadable:

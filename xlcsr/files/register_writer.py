@@ -1,6 +1,7 @@
 """Write what assign and validate --mark decided into the register file, through the patch writer.
 
     >>> write_assignment(package, register, plan)     # case numbers, due dates, statuses, high-water mark
+    >>> plan.added                                    # the columns it added, headed like their left neighbour
     >>> write_marks(package, register, plan_marks(report, register))
     >>> write_highlight(package, register, plan_highlight(register, records, today))
 
@@ -12,14 +13,14 @@ from __future__ import annotations
 
 import re
 
-from xlcsr.domain.records import Register
-from xlcsr.domain.vocab import RESULT_SHEET, STATE_SHEET
+from xlcsr.domain.records import Column, Register, column_letter
+from xlcsr.domain.vocab import RESULT_SHEET, SETTINGS_SHEET, STATE_SHEET
 from xlcsr.ooxml.conditional import CfRule
 from xlcsr.ooxml.package import XlsxPackage
 from xlcsr.ooxml.sheet import SheetPatch
 from xlcsr.rules.highlight import STATE_KEY, HighlightPlan, rule_signature
 from xlcsr.rules.marks import ERROR_FILL, MarkPlan, recorded_fill
-from xlcsr.rules.numbering import Assignment
+from xlcsr.rules.numbering import Assignment, column_width
 from xlcsr.workbook.locate import place_new_column
 from xlcsr.workbook.state import state_rows
 
@@ -28,15 +29,21 @@ FILTER_DATABASE = "_xlnm._FilterDatabase"
 
 
 def write_assignment(package: XlsxPackage, register: Register, plan: Assignment) -> None:
-    """Put the planned values into their cells; add a missing column's header at the right end."""
+    """Put the planned values into their cells; a field without a column gets one (listed in `plan.added`)."""
     sheet = package.sheet(register.sheet)
     columns = dict(register.columns)
+    plan.added = [place_new_column(register, columns, key) for key in plan.new_fields(columns)]
+    for column in plan.added:
+        _write_header(sheet, register, column)
+    added = {column.key for column in plan.added}
+    styles = package.styles
     for (row, key), value in sorted(plan.values.items()):
-        column = columns.get(key)
-        if column is None:
-            column = place_new_column(register, columns, key)
-            _write_header(sheet, register, column.letter, column.header)
-        sheet.set_value(f"{column.letter}{row}", value)
+        ref = f"{columns[key].letter}{row}"
+        sheet.set_value(ref, value)
+        if key == "case_no" and key in added:  # a new column of case numbers: text, also when retyped
+            sheet.set_style(ref, styles.with_text_format(sheet.style_of(ref)))
+    for column in plan.added:
+        sheet.set_column_width(column.letter, column_width(column.header, plan.column_values(column.key)))
     _keep_filter_name(package, sheet)
     state = dict(register.state)
     state["high_water"] = {**dict(state.get("high_water", {})), **plan.high_water}
@@ -70,9 +77,11 @@ def write_highlight(package: XlsxPackage, register: Register, plan: HighlightPla
     sheet.add_conditional([CfRule(r.sqref, r.formula, r.fill, r.font, r.stop_if_true) for r in plan.rules])
     column = plan.column.letter
     if plan.new_column:
-        _write_header(sheet, register, column, plan.column.header)
+        _write_header(sheet, register, plan.column)
     for row, days in sorted(plan.values.items()):
         sheet.set_value(f"{column}{row}", days)
+    if plan.new_column:
+        sheet.set_column_width(column, column_width(plan.column.header, plan.values.values()))
     entry = plan.state()
     entry["front"] = "file"
     entry["legend"]["styles"] = _write_legend(sheet, plan, dict(dict(previous.get("legend") or {}).get("styles") or {}))
@@ -129,11 +138,12 @@ def _clear_marks(sheet: SheetPatch, previous: dict[str, object]) -> None:
     sheet.remove_notes()
 
 
-def _write_header(sheet: SheetPatch, register: Register, letter: str, text: str) -> None:
-    """A new header cell at the right end, styled like the register's other headers."""
-    sheet.set_value(f"{letter}{register.header_row}", text)
-    sheet.set_style(f"{letter}{register.header_row}",
-                    sheet.style_of(f"{register.columns['customer'].letter}{register.header_row}"))
+def _write_header(sheet: SheetPatch, register: Register, column: Column) -> None:
+    """The header cell of a column xlcsr adds, styled like its left neighbour's (fill, font, borders …)."""
+    ref = f"{column.letter}{register.header_row}"
+    sheet.set_value(ref, column.header)
+    if column.index:
+        sheet.set_style(ref, sheet.style_of(f"{column_letter(column.index - 1)}{register.header_row}"))
 
 
 def _keep_filter_name(package: XlsxPackage, sheet: SheetPatch) -> None:
@@ -144,6 +154,13 @@ def _keep_filter_name(package: XlsxPackage, sheet: SheetPatch) -> None:
     ref = sheet.auto_filter()
     if ref is not None:
         package.redefine_sheet_name(FILTER_DATABASE, sheet.name, re.sub(r"([A-Z]+)([0-9]+)", r"$\1$\2", ref))
+
+
+def write_settings_cells(package: XlsxPackage, cells: dict[str, str]) -> None:
+    """Text into cells of the 设置 sheet (new 【列映射】 rows), each as text."""
+    sheet = package.sheet(SETTINGS_SHEET)
+    for ref, text in cells.items():
+        sheet.set_value(ref, text)
 
 
 def _put_state(package: XlsxPackage, state: dict[str, object]) -> None:

@@ -14,6 +14,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from xlcsr.domain.fields import FIELD_BY_KEY
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Settings
 from xlcsr.domain.vocab import DATE_FORMAT
 from xlcsr.workbook.settings_sheet import (
@@ -117,7 +118,17 @@ def _block_rows(key: str, s: Settings, lang: str) -> list[tuple[object, ...]]:
         case "parameters":
             en = lang == "en"
             return [(p.en if en else p.zh, getattr(s, p.key), p.note_en if en else p.note_zh) for p in PARAMS]
+        case "columns":
+            return [(header, _field_name(field, lang)) for header, field in s.column_map.items()]
+        case "values":
+            return [(_field_name(field, lang), word, value) for field, words in s.value_map.items()
+                    for word, value in words.items()]
     raise KeyError(key)
+
+
+def _field_name(key: str, lang: str) -> str:
+    field = FIELD_BY_KEY[key]
+    return field.english if lang == "en" else field.header
 
 
 def _add_sheet_validations(ws: Worksheet) -> None:

@@ -2,7 +2,7 @@
 
     >>> message = build_message(digest, rendered, sender="csr@example.com", now=datetime(2026, 11, 25, 2, 0))
     >>> message["To"], message.get_content_type()
-    ('张伟 <zhang.wei@example.com>', 'multipart/alternative')
+    ('张伟 <zhang.wei@csrplant.cn>', 'multipart/alternative')
 """
 
 from __future__ import annotations
@@ -12,12 +12,16 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
+from xlcsr.domain.settings import is_placeholder_email
 from xlcsr.mail.rendering import RenderedDigest
 from xlcsr.rules.reminders import Digest
 
 
 def build_message(digest: Digest, rendered: RenderedDigest, *, sender: str, now: datetime) -> EmailMessage:
-    """The message for one digest; raises ValueError when an address cannot be written."""
+    """The message for one digest; raises ValueError when an address cannot be written or is an example."""
+    for address in (digest.recipient.email, *digest.cc):  # the rules leave them out; never send one anyway
+        if is_placeholder_email(address):
+            raise ValueError(f"{address} 是示例地址，不发送 / {address} is an example address, not sent")
     message = EmailMessage()
     message["Subject"] = rendered.subject
     message["From"] = sender

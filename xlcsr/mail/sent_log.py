@@ -2,7 +2,7 @@
 
     >>> with SentLog(config.state_dir / SENT_LOG_NAME) as log:
     ...     if not log.already_sent(digest.key, today):
-    ...         log.record(digest.key, today, "zhang.wei@example.com", sent_at=clock())
+    ...         log.record(digest.key, today, "zhang.wei@csrplant.cn", sent_at=clock())
 
 Only sent messages are recorded: a failed one is tried again on the next run. `readonly=True`
 (the dry run) neither creates nor changes the file.

@@ -3,7 +3,7 @@
     >>> outcomes = SmtpTransport(config.smtp, config.smtp.secret()).send(batch)
     >>> outcomes = OutboxTransport(Path("outbox")).send(batch)
     >>> [(o.key, o.sent, o.reason) for o in outcomes]
-    [('3f1c…', True, ''), ('9a0e…', False, '收件人被拒绝：li.qiang@example.com（550 …）')]
+    [('3f1c…', True, ''), ('9a0e…', False, '收件人被拒绝：li.qiang@csrplant.cn（550 …）')]
 
 A message is `sent` only when the server accepted its main recipient (or the file was written). A
 refused CC is listed in `refused` without failing the message. The server down or a failed login

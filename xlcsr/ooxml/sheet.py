@@ -6,6 +6,7 @@
     old, new = sheet.set_fill("H7", "FFFFC7CE")  # style ids before and after
     sheet.add_notes({"H7": "截止日期早于接收日期"})  # False when the sheet has notes of its own
     sheet.add_conditional([CfRule("A4:N1003", "$L4<TODAY()", fill="FFFF9999")])  # priorities
+    sheet.set_column_width("P", 15)             # only the <col> covering P changes (a range is split)
     package.save()
 
 The sheet XML is never parsed as a whole: the `<row>` elements of touched rows are found by a
@@ -63,6 +64,9 @@ _AFTER_LEGACY = {
     "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
     "webPublishItems", "tableParts", "extLst",
 }
+_COLS = re.compile(rb"<(?:[\w.-]+:)?cols\b[^>]*?(/?)>")
+_COLS_END = re.compile(rb"</(?:[\w.-]+:)?cols\s*>")
+_COL = re.compile(rb"<(?:[\w.-]+:)?col\b([^>]*?)(?:/>|>\s*</(?:[\w.-]+:)?col\s*>)")  # attributes in group 1
 _MERGE_REF = re.compile(rb"""<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref\s*=\s*["']([^"']+)""")
 _WRAP = b"xlcsr-wrap"
 _PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False)
@@ -136,6 +140,83 @@ class SheetPatch:
         if new != old:
             self.set_style(ref, new)
         return old, new
+
+    # -- column widths (<cols>) --
+
+    def column_width(self, letter: str) -> float | None:
+        """The width the sheet's `<cols>` gives column `letter`, None when it has the default (or none)."""
+        col = split_ref(f"{letter}1")[1]
+        for _, _, attrs in self._col_elements():
+            first, last = _col_span(attrs)
+            if first <= col <= last:
+                width = _attr(attrs, b"width")
+                try:
+                    return float(width) if width is not None else None
+                except ValueError:
+                    return None
+        return None
+
+    def set_column_width(self, letter: str, width: float) -> bool:
+        """Make column `letter` at least `width` characters wide and shown; False when it already is.
+
+        Only the `<col>` covering the column changes: a range is split around it (each piece keeps
+        its bytes but for min and max), a column without one gets its own, in order, and a sheet
+        without `<cols>` gets one right before `<sheetData>` (after `<sheetFormatPr>`, as the schema
+        orders them). The column's style and outline level stay; hidden and bestFit go.
+        """
+        col = split_ref(f"{letter}1")[1]
+        text = _width_text(width)
+        p = self._prefix
+        ours = b"<%scol %s/>" % (p, _col_attrs(col, text))
+        holder = _COLS.search(self._head)
+        if holder is None:
+            at = self._head.rindex(b"<" + p + b"sheetData")
+            self._splice_head(at, at, b"<%scols>%s</%scols>" % (p, ours, p))
+            return True
+        if holder.group(1):  # <cols/>: empty, which the schema does not allow; give it our column
+            self._splice_head(holder.start(), holder.end(), b"<%scols>%s</%scols>" % (p, ours, p))
+            return True
+        for start, end, attrs in self._col_elements():
+            first, last = _col_span(attrs)
+            if last < col:
+                continue
+            if first > col:
+                self._splice_head(start, start, ours)
+                return True
+            element = self._head[start:end]
+            current = _attr(attrs, b"width")
+            try:
+                wide = current is not None and float(current) >= width
+            except ValueError:
+                wide = False
+            if wide and _attr(attrs, b"hidden") not in (b"1", b"true"):
+                return False
+            own = _without_attrs(element, (b"hidden", b"bestFit"))
+            own = _with_attr(_with_attr(_with_span(own, col, col), b"width",
+                                        _attr(attrs, b"width") if wide else text), b"customWidth", b"1")
+            pieces = [_with_span(element, first, col - 1)] if first < col else []
+            pieces.append(own)
+            pieces += [_with_span(element, col + 1, last)] if col < last else []
+            self._splice_head(start, end, b"".join(pieces))
+            return True
+        close = _COLS_END.search(self._head, holder.end())
+        at = close.start() if close else holder.end()
+        self._splice_head(at, at, ours)
+        return True
+
+    def _col_elements(self) -> list[tuple[int, int, bytes]]:
+        """(start, end, attributes) of each `<col>` in the sheet's `<cols>`, in the head's bytes."""
+        holder = _COLS.search(self._head)
+        if holder is None or holder.group(1):
+            return []
+        close = _COLS_END.search(self._head, holder.end())
+        stop = close.start() if close else len(self._head)
+        return [(m.start(), m.end(), m.group(1)) for m in _COL.finditer(self._head, holder.end(), stop)]
+
+    def _splice_head(self, start: int, end: int, data: bytes) -> None:
+        self._head = self._head[:start] + data + self._head[end:]
+        self._col_styles = None
+        self.changed = True
 
     def value_kind(self, ref: str) -> str:
         """'empty', 'formula', or the cell type: 'n', 's', 'str', 'inlineStr', 'b', 'e', 'd'."""
@@ -886,6 +967,60 @@ def _unique_column_name(text: str, taken: set[str]) -> tuple[str, str]:
     while f"{base}{n}".casefold() in taken:
         n += 1
     return f"{base}{n}", f"{text}{n}"
+
+
+def _attr_pattern(name: bytes) -> re.Pattern[bytes]:
+    return re.compile(rb"""(?<![\w:.-])""" + re.escape(name) + rb"""\s*=\s*(["'])(.*?)\1""", re.S)
+
+
+def _attr(attrs: bytes, name: bytes) -> bytes | None:
+    m = _attr_pattern(name).search(attrs)
+    return m.group(2) if m else None
+
+
+def _col_span(attrs: bytes) -> tuple[int, int]:
+    """(min, max) of a `<col>`; a damaged number makes it cover nothing."""
+    try:
+        first = int(_attr(attrs, b"min") or b"0")
+        return first, int(_attr(attrs, b"max") or str(first).encode())
+    except ValueError:
+        return 0, -1
+
+
+def _col_attrs(col: int, width: bytes) -> bytes:
+    return b'min="%d" max="%d" width="%s" customWidth="1"' % (col, col, width)
+
+
+def _width_text(width: float) -> bytes:
+    return f"{round(width, 4):g}".encode()
+
+
+def _start_tag_end(element: bytes) -> int:
+    """Where attributes may be added to an element's start tag: before its `/>` or `>`."""
+    end = element.index(b">")
+    return end - 1 if element[end - 1 : end] == b"/" else end
+
+
+def _with_attr(element: bytes, name: bytes, value: bytes) -> bytes:
+    """The element's bytes with attribute `name` set to `value` (added at the end of its start tag)."""
+    tag_end = _start_tag_end(element)
+    m = _attr_pattern(name).search(element, 0, tag_end)
+    if m:
+        return element[: m.start(2)] + value + element[m.end(2) :]
+    return element[:tag_end] + b' %s="%s"' % (name, value) + element[tag_end:]
+
+
+def _without_attrs(element: bytes, names: Sequence[bytes]) -> bytes:
+    for name in names:
+        m = re.compile(rb"""\s+""" + _attr_pattern(name).pattern).search(element, 0, _start_tag_end(element))
+        if m:
+            element = element[: m.start()] + element[m.end() :]
+    return element
+
+
+def _with_span(element: bytes, first: int, last: int) -> bytes:
+    """A `<col>`'s bytes covering columns first to last instead."""
+    return _with_attr(_with_attr(element, b"min", str(first).encode()), b"max", str(last).encode())
 
 
 def _set_r(element: etree._Element, ref: str) -> None:

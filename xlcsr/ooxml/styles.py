@@ -3,8 +3,8 @@
     >>> book = StyleBook()                       # or StyleBook(<bytes of xl/styles.xml>)
     >>> book.with_fill(0, "FFFF00"), book.with_fill(0, "#ffff00"), book.with_date_format(0)
     (1, 1, 2)
-    >>> book.is_date(2), book.to_bytes()[:5]
-    (True, b'<?xml')
+    >>> book.is_date(2), book.with_text_format(0), book.to_bytes()[:5]
+    (True, 3, b'<?xml')
 
 Identical fills, fonts, number formats and xfs are reused, so repeated runs do not grow the file.
 """
@@ -24,6 +24,7 @@ XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
 
 # Built-in number formats that show a date or time (14-22, 45-47; 27-36 and 50-58 in CJK locales).
 BUILTIN_DATE_IDS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)])
+TEXT_FORMAT_ID = 49  # the built-in number format "@": what is typed stays text
 
 _SECTIONS = (
     "numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs",
@@ -149,6 +150,12 @@ class StyleBook:
             return xf_id
         num_id = self._number_format_id(DATETIME_FORMAT if with_time else DATE_FORMAT)
         return self._derive(xf_id, numFmtId=str(num_id), applyNumberFormat="1")
+
+    def with_text_format(self, xf_id: int) -> int:
+        """`xf_id` itself when it already shows text as typed (@), else a copy that does."""
+        if self.number_format(xf_id)[0] == TEXT_FORMAT_ID:
+            return xf_id
+        return self._derive(xf_id, numFmtId=str(TEXT_FORMAT_ID), applyNumberFormat="1")
 
     def bold(self, xf_id: int = 0) -> int:
         """A copy of `xf_id` in a bold font."""

@@ -32,12 +32,12 @@ from datetime import date
 
 from xlcsr.domain.fields import normalize
 from xlcsr.domain.records import Column, CsrRecord, Register, column_letter
-from xlcsr.domain.vocab import CLOSED_STATUSES, DATE_LIST_NAMES, HOLIDAYS_NAME, STATUSES, WORKDAYS_NAME
+from xlcsr.domain.vocab import DATE_LIST_NAMES, HOLIDAYS_NAME, WORKDAYS_NAME
+from xlcsr.rules.choices import closed_words
 from xlcsr.rules.deadlines import CaseTiming, ReviewState, timings
 
 STATE_KEY = "highlight"
 OVERDUE_HEADERS = {"zh": "逾期天数", "en": "Days overdue"}
-DONE_VALUES = (*CLOSED_STATUSES, *(STATUSES[s] for s in CLOSED_STATUSES))  # what Excel compares with
 MIN_AREA_ROWS = 1000  # rules reach at least this far below the header, for rows added in Excel
 
 
@@ -218,7 +218,8 @@ class _Formulas:
         status = self.cell("status")
         if status is None:
             return None
-        return "OR(" + ",".join(f'{status}="{value}"' for value in DONE_VALUES) + ")"
+        words = closed_words(self.register.settings, [row.text("status") for row in self.register.rows])
+        return "OR(" + ",".join(f'{status}="{value}"' for value in words) + ")"
 
     def overdue(self) -> str:
         """Live from a real due date; from last run's 逾期天数 when the due date is blank or text."""
@@ -295,6 +296,16 @@ def _width_without_legend(register: Register, legend: dict[str, str]) -> int:
     used = [c.index for c in register.columns.values()]
     used += [c.index for c in register.extra_columns if c.index not in legend_columns]
     return max(used) + 1
+
+
+def own_columns(register: Register) -> set[int]:
+    """The columns highlight put into the sheet: 逾期天数 and the legend (0-based indexes)."""
+    previous = register.state.get(STATE_KEY)
+    legend = _intact_legend(register, previous) if isinstance(previous, dict) and \
+        previous.get("sheet") == register.sheet else {}
+    own = {c.index for c in register.extra_columns if f"{c.letter}{register.header_row}" in legend}
+    overdue = _overdue_column(register)
+    return own | ({overdue.index} if overdue else set())
 
 
 def counts_text(plan: HighlightPlan, lang: str = "zh") -> str:

@@ -3,17 +3,31 @@
     >>> plan = plan_assignment(records, settings, used=["CSR-2026-0012"], high_water={"seq:2026": 14})
     >>> plan.numbered
     [(7, 'CSR-2026-0015')]
+    >>> plan.new_fields(register.columns)              # a register without 截止日期 and 处理状态 columns
+    ['due', 'status']
+    >>> column_width("案件号", ["CSR-2026-0015"])       # characters, as Excel counts column widths
+    15.0
+
+A field the sheet has no column for gets one (placed by `xlcsr.workbook.locate.place_new_column`);
+the writer lists it in `plan.added` and makes it as wide as `column_width` says.
 """
 
 from __future__ import annotations
 
+import math
+import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 
 from xlcsr.domain.case_pattern import CasePattern
-from xlcsr.domain.records import CsrRecord
+from xlcsr.domain.fields import FIELDS
+from xlcsr.domain.records import Column, CsrRecord
 from xlcsr.domain.settings import Settings
-from xlcsr.domain.vocab import OPEN
+from xlcsr.domain.vocab import DATE_FORMAT, DATETIME_FORMAT, OPEN
 from xlcsr.domain.workdays import WorkCalendar
+
+MIN_WIDTH = 8.43  # Excel's default column width, in characters
 
 
 @dataclass
@@ -24,10 +38,20 @@ class Assignment:
     high_water: dict[str, int] = field(default_factory=dict)
     numbered: list[tuple[int, str]] = field(default_factory=list)
     kept_formulas: list[tuple[int, str]] = field(default_factory=list)  # (row, field) left to its formula
+    added: list[Column] = field(default_factory=list)  # columns the sheet lacked, as the writer placed them
 
     @property
     def changed(self) -> bool:
         return bool(self.values)
+
+    def new_fields(self, columns: Mapping[str, Column]) -> list[str]:
+        """The fields this plan writes that `columns` lacks, in the order of the field table."""
+        wanted = {key for _, key in self.values}
+        return [f.key for f in FIELDS if f.key in wanted and f.key not in columns]
+
+    def column_values(self, key: str) -> list[object]:
+        """The values this plan writes into field `key`'s column."""
+        return [value for (_, k), value in self.values.items() if k == key]
 
 
 def plan_assignment(records: list[CsrRecord], settings: Settings, used: list[str],
@@ -66,3 +90,23 @@ def plan_assignment(records: list[CsrRecord], settings: Settings, used: list[str
             plan.values[(record.row, "status")] = OPEN
     plan.high_water = {k: v for k, v in top.items() if v != high_water.get(k)}
     return plan
+
+
+def column_width(header: str, values: Iterable[object]) -> float:
+    """How wide (in Excel's characters) a column xlcsr adds must be to show its header and values in full.
+
+    A CJK character counts two; a date as it shows in yyyy-mm-dd; the header gets room for its bold
+    font and a filter button.
+    """
+    shown = [_shown_length(v) for v in values]
+    needed = max([MIN_WIDTH, _shown_length(header) * 1.1 + 3, *(n + 2 for n in shown)])
+    return math.ceil(needed * 4) / 4
+
+
+def _shown_length(value: object) -> int:
+    if isinstance(value, datetime) and value.time() != time(0):
+        return len(DATETIME_FORMAT)
+    if isinstance(value, date):
+        return len(DATE_FORMAT)
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

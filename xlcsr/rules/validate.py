@@ -17,8 +17,10 @@ from xlcsr.domain.dates import parse_date
 from xlcsr.domain.fields import FIELDS, Kind, split_list
 from xlcsr.domain.issues import Code, Issue, ValidationReport
 from xlcsr.domain.records import CsrRecord, Register, SourceRow
-from xlcsr.domain.settings import Settings
-from xlcsr.domain.vocab import CONTRACT_TYPES, DONE, STATUSES
+from xlcsr.domain.settings import Settings, email_addresses, is_placeholder_email
+from xlcsr.domain.vocab import DONE, SETTINGS_SHEET
+from xlcsr.rules.choices import Choice, choice_rules
+from xlcsr.rules.columns import unmapped_issues
 
 REQUIRED = tuple(f.key for f in FIELDS if f.required)
 TEXT_KEYS = tuple(f.key for f in FIELDS if f.kind in (Kind.TEXT, Kind.CHOICE, Kind.LIST))
@@ -53,15 +55,17 @@ def validate_register(register: Register, today: date | None = None) -> tuple[Va
 
 
 def register_warnings(register: Register) -> Iterator[Issue]:
+    yield from unmapped_issues(register)
     if register.settings.from_defaults:
         yield Issue.make(Code.DEFAULT_SETTINGS)
+    yield from placeholder_emails(register.settings)
     for column in register.extra_columns:
         if column.key:
             yield Issue.make(Code.DUPLICATE_COLUMN, field=column.key, column=column.letter,
                              extra=column.letter)
 
 
-Choices = list[tuple[str, dict[str, str], str]]
+Choices = dict[str, Choice]
 
 
 def check_row(row: SourceRow, settings: Settings, pattern: CasePattern, letters: dict[str, str],
@@ -94,12 +98,12 @@ def check_row(row: SourceRow, settings: Settings, pattern: CasePattern, letters:
         if received and key in dates and dates[key] < received:
             yield issue(Code.DATE_ORDER, key, dates[key].isoformat(), received.isoformat())
 
-    for key, allowed, shown in choices:
+    for key, choice in choices.items():
         value = row.text(key)
-        if value and key not in formula_keys and normalize_choice(value, allowed) is None:
-            yield issue(Code.BAD_CHOICE, key, value, shown)
+        if value and key not in formula_keys and choice.value(value) is None:
+            yield issue(Code.BAD_CHOICE, key, value, choice.shown)
 
-    if normalize_choice(row.text("status"), STATUSES) == DONE and row.is_empty("closed"):
+    if choices["status"].value(row.text("status")) == DONE and row.is_empty("closed") and "closed" in letters:
         yield issue(Code.CLOSED_WITHOUT_DATE, "closed")
 
     if "departments" not in formula_keys:
@@ -108,7 +112,7 @@ def check_row(row: SourceRow, settings: Settings, pattern: CasePattern, letters:
             if name not in known:
                 yield issue(Code.UNKNOWN_DEPARTMENT, "departments", name, "、".join(known))
     owner = row.text("owner")
-    if owner and "owner" not in formula_keys and not settings.from_defaults:
+    if owner and "owner" not in formula_keys:  # without 设置, against the default people
         if owner not in settings.person_names:
             yield issue(Code.UNKNOWN_OWNER, "owner", owner)
 
@@ -125,6 +129,43 @@ def future_dates(record: CsrRecord, today: date, letters: dict[str, str]) -> Ite
                              value=day.isoformat(), extra=today.isoformat())
 
 
+def placeholder_emails(settings: Settings) -> Iterator[Issue]:
+    """One warning per example address (a reserved domain) in the settings, naming who has it and where.
+
+    The 设置 reader keeps no cells for people, so the place is 设置 (or the default settings) and the
+    person's or department's name.
+    """
+    places: dict[str, list[tuple[str, str]]] = {}  # address, lower case → (Chinese, English) places
+    shown: dict[str, str] = {}
+    managed: dict[str, list[str]] = {}
+
+    def note(text: str, zh: str, en: str) -> None:
+        for address in email_addresses(text):
+            if is_placeholder_email(address):
+                shown.setdefault(address.lower(), address)
+                found = places.setdefault(address.lower(), [])
+                if (zh, en) not in found:
+                    found.append((zh, en))
+
+    for person in settings.people:
+        note(person.email, f"人员「{person.name}」的邮箱", f"the e-mail of {person.name}")
+    for department in settings.departments:
+        note(department.email, f"部门「{department.name}」的部门邮箱", f"the department e-mail of {department.name}")
+        for address in email_addresses(department.manager_email):
+            if is_placeholder_email(address):
+                managed.setdefault(address.lower(), []).append(department.name)
+                shown.setdefault(address.lower(), address)
+    for key, names in managed.items():
+        places.setdefault(key, []).append((f"部门「{'、'.join(names)}」的经理邮箱",
+                                           f"the manager e-mail of {', '.join(names)}"))
+    where_zh, where_en = (("默认设置中", " in the default settings (no 设置 sheet)") if settings.from_defaults
+                          else (f"「{SETTINGS_SHEET}」中", f" in {SETTINGS_SHEET}"))
+    for key, found in places.items():
+        yield Issue.make(Code.PLACEHOLDER_EMAIL, value=shown[key],
+                         extra=where_zh + "、".join(zh for zh, _ in found),
+                         extra_en=", ".join(en for _, en in found) + where_en)
+
+
 def check_duplicates(rows: list[SourceRow], letter: str | None) -> Iterator[Issue]:
     """Every row whose case number an earlier row already uses; the first holder keeps it."""
     where: dict[str, list[int]] = defaultdict(list)
@@ -138,35 +179,10 @@ def check_duplicates(rows: list[SourceRow], letter: str | None) -> Iterator[Issu
                              value=row.text("case_no"), extra="、".join(map(str, earlier)))
 
 
-def choice_rules(settings: Settings) -> Choices:
-    """(field, allowed Chinese → English, the list shown in messages) for every choice field."""
-    priorities = {p.name: p.english for p in settings.priorities}
-    return [
-        ("category", {c: c for c in settings.categories}, "、".join(settings.categories)),
-        ("source", {s: s for s in settings.sources}, "、".join(settings.sources)),
-        ("priority", priorities, "、".join(priorities)),
-        ("status", STATUSES, "、".join(STATUSES)),
-        ("contract_type", CONTRACT_TYPES, "、".join(CONTRACT_TYPES)),
-    ]
-
-
-def normalize_choice(value: str, allowed: dict[str, str]) -> str | None:
-    """The Chinese choice for a value given in Chinese or English (any case), else None."""
-    if value in allowed:
-        return value
-    folded = value.strip().lower()
-    for zh, en in allowed.items():
-        if folded in (zh.lower(), en.lower()):
-            return zh
-    return None
-
-
 def to_record(row: SourceRow, choices: Choices, date1904: bool = False) -> CsrRecord:
     """The typed record of a row that passed every check."""
-    allowed = {key: values for key, values, _ in choices}
-
     def choice(key: str) -> str:
-        return normalize_choice(row.text(key), allowed[key]) or ""
+        return choices[key].value(row.text(key)) or ""
 
     def day(key: str) -> date | None:
         return parse_date(row.raw(key), date1904=date1904) if row.text(key) else None

@@ -11,14 +11,15 @@ fronts find the same register the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from xlcsr.domain.errors import HeaderNotFound, SheetMissing
-from xlcsr.domain.fields import FIELD_BY_KEY, FIELDS, field_for_header
+from xlcsr.domain.fields import FIELD_BY_KEY, FIELDS, field_for_header, normalize
 from xlcsr.domain.records import Column, Register, SourceRow, cell_text
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Settings
 from xlcsr.domain.vocab import OWN_SHEETS, REGISTER_SHEET, SETTINGS_SHEET, STATE_SHEET
+from xlcsr.rules.highlight import OVERDUE_HEADERS, own_columns
 from xlcsr.workbook.settings_sheet import date_list_refs, settings_from_rows
 from xlcsr.workbook.state import state_from_rows
 
@@ -44,42 +45,61 @@ class SheetSource(Protocol):
         ...
 
 
-def find_register(source: SheetSource, sheet: str | None = None) -> Register:
-    """The register: sheet 清单 (or `sheet`), else the first sheet with a register header."""
+def find_register(source: SheetSource, sheet: str | None = None, *, defaults: Settings | None = None) -> Register:
+    """The register: sheet 清单 (or `sheet`), else the first sheet with a register header.
+
+    Its 设置 sheet gives the settings, the user's column mapping among them; without 设置,
+    `defaults` (say from xlcsr.toml) or the built-in defaults apply, and the report says so.
+    """
     names = source.sheet_names()
+    settings_rows = source.values(SETTINGS_SHEET) if SETTINGS_SHEET in names else None
+    date1904 = source.date1904()
+    if settings_rows is not None:
+        settings = settings_from_rows(settings_rows, date1904=date1904)
+    else:
+        settings = (defaults or DEFAULT_SETTINGS).model_copy(update={"from_defaults": True})
     candidates = _candidates(names, sheet)
     for name in candidates:  # noqa: B007 - the sheet found is used below
         rows = source.values(name)
-        found = find_header(rows)
+        found = find_header(rows, settings.column_map)
         if found:
             break
     else:
         raise HeaderNotFound(_no_header_message(source.label, candidates))
     header_row, columns, extra = found
     _require_columns(name, header_row, columns)
-    settings_rows = source.values(SETTINGS_SHEET) if SETTINGS_SHEET in names else None
-    date1904 = source.date1904()
-    settings = settings_from_rows(settings_rows, date1904=date1904) if settings_rows is not None else _defaults()
     data, notes = _data_rows(rows, header_row, columns)
+    samples = _samples(rows, [row.number - 1 for row in data], [c for c in extra if c.key is None])
     _attach_formulas(source.formulas(name), data, columns)
     return Register(path=source.label, sheet=name, header_row=header_row + 1, columns=columns,
                     extra_columns=extra, rows=data, settings=settings,
                     state=state_from_rows(source.values(STATE_SHEET), source.label) if STATE_SHEET in names else {},
                     note_rows=notes, width=max((len(r) for r in rows), default=0),
                     settings_refs=date_list_refs(settings_rows) if settings_rows is not None else {},
-                    date1904=date1904)
+                    date1904=date1904, samples=samples)
 
 
-def find_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[str, Column], list[Column]] | None:
-    """The first row among the top rows naming at least three register fields, with its columns."""
+def find_header(rows: Sequence[Sequence[object]], column_map: Mapping[str, str] | None = None,
+                ) -> tuple[int, dict[str, Column], list[Column]] | None:
+    """The first row among the top rows naming at least three register fields, with its columns.
+
+    `column_map` (normalized header → field key, the user's 【列映射】) beats an alias: a column it
+    maps takes the field even when another column's header is an alias of it.
+    """
+    mapped = column_map or {}
     for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         columns: dict[str, Column] = {}
         extra: list[Column] = []
-        for col, value in enumerate(row):
-            text = cell_text(value)
+        texts = [(col, cell_text(value)) for col, value in enumerate(row)]
+        explicit = {mapped[normalize(text)] for _, text in texts if text and normalize(text) in mapped}
+        for col, text in texts:
             if not text:
                 continue
-            field = field_for_header(text)
+            key = mapped.get(normalize(text))
+            field = FIELD_BY_KEY[key] if key else field_for_header(text)
+            if field and field.key in explicit and not key:  # the user mapped another column to this field
+                extra.append(Column(field.key, text, col))
+                continue
             if field and field.key not in columns:
                 columns[field.key] = Column(field.key, text, col)
             else:
@@ -92,10 +112,13 @@ def find_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[str, Column
 def place_new_column(register: Register, columns: dict[str, Column], key: str) -> Column:
     """The column for field `key`, which the sheet lacks: right of every column in use; added to `columns`.
 
-    The adapter writes its header cell (`column.header`) in the header row.
+    The adapter writes its header cell (`column.header`) in the header row. Highlight's legend right of
+    the register does not count: the new column goes next to the data, and the legend moves on.
     """
-    used = [c.index for c in columns.values()] + [c.index for c in register.extra_columns]
-    column = Column(key, FIELD_BY_KEY[key].header, max([*used, register.width - 1]) + 1)
+    legend = own_columns(register) - {c.index for c in register.extra_columns if c.header in OVERDUE_HEADERS.values()}
+    used = [c.index for c in columns.values()] + [c.index for c in register.extra_columns if c.index not in legend]
+    width = register.width if not legend or register.width - 1 > max(legend) else 0
+    column = Column(key, FIELD_BY_KEY[key].header, max([*used, width - 1]) + 1)
     columns[key] = column
     return column
 
@@ -110,8 +133,21 @@ def _candidates(names: list[str], wanted: str | None) -> list[str]:
     return [n for n in names if n not in OWN_SHEETS]
 
 
-def _defaults() -> Settings:
-    return DEFAULT_SETTINGS.model_copy(update={"from_defaults": True})
+SAMPLE_SIZE = 200  # values of an unknown column looked at to tell what it holds
+
+
+def _samples(rows: list[list[object]], data: list[int], columns: list[Column]) -> dict[int, list[object]]:
+    """The first non-empty values of each unknown column, over the data rows."""
+    found: dict[int, list[object]] = {}
+    for column in columns:
+        values = found.setdefault(column.index, [])
+        for index in data:
+            row = rows[index]
+            if column.index < len(row) and cell_text(row[column.index]):
+                values.append(row[column.index])
+                if len(values) == SAMPLE_SIZE:
+                    break
+    return found
 
 
 def _data_rows(rows: list[list[object]], header: int,

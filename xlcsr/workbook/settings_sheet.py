@@ -28,10 +28,10 @@ from pydantic import ValidationError
 from xlcsr.domain.case_pattern import CasePattern
 from xlcsr.domain.dates import parse_date
 from xlcsr.domain.errors import BadSettings
-from xlcsr.domain.fields import normalize
+from xlcsr.domain.fields import FIELD_BY_KEY, FIELDS, field_for_header, normalize
 from xlcsr.domain.records import cell_text, column_letter
 from xlcsr.domain.settings import DEFAULT_SETTINGS, CalendarDay, Department, Person, Priority, Settings
-from xlcsr.domain.vocab import DATE_LIST_NAMES, SETTINGS_SHEET
+from xlcsr.domain.vocab import CONTRACT_TYPES, DATE_LIST_NAMES, SETTINGS_SHEET, STATUSES
 
 TITLE_ROW, HEADER_ROW, FIRST_DATA_ROW = 2, 3, 4
 LIST_LAST_ROW = 200
@@ -114,7 +114,15 @@ BLOCKS: tuple[Block, ...] = (
         Col("name", "参数", "Parameter", ("参数名称",), True),
         Col("value", "值", "Value", ("参数值", "数值"), True),
         Col("note", "说明", "Note", ("备注",))), ("Parameter",)),
+    Block("columns", "列映射", "Column mapping", (
+        Col("header", "表头", "Header", ("列名", "原表头"), True),
+        Col("field", "字段", "Field", ("映射为", "对应字段"), True)), ("列名映射", "Columns")),
+    Block("values", "值映射", "Value mapping", (
+        Col("field", "字段", "Field", ("列",), True),
+        Col("word", "原值", "Word", ("用户写法", "原文"), True),
+        Col("value", "映射为", "Value", ("对应值", "标准值"), True)), ("Values",)),
 )
+MAPPED_CHOICES = ("status", "priority", "contract_type", "category", "source")  # fields 【值映射】 may map
 BLOCK_BY_KEY: dict[str, Block] = {b.key: b for b in BLOCKS}
 
 PARAMS: tuple[Param, ...] = (
@@ -416,6 +424,54 @@ _PARAM_VALUE: dict[str, Callable[[_Row, Param], object]] = {
     "review_days": _whole_param,
 }
 
+def _field_of(row: _Row, key: str) -> str:
+    """The register field a cell names (its header, an alias, the English header or the key)."""
+    text = row.text(key)
+    field = field_for_header(text) or FIELD_BY_KEY.get(text)
+    if field is None:
+        _bad(*row.ref(key), f"「{text}」不是清单的字段（可用：{'、'.join(f.header for f in FIELDS)}）",
+             f"'{text}' is not a register field")
+    return field.key
+
+
+def _parse_columns(found: _Found, _: dict[str, object]) -> dict[str, object]:
+    mapping: dict[str, str] = {}
+    where: dict[str, tuple[int, int]] = {}
+    claimed: dict[str, tuple[int, int]] = {}
+    for row in found.rows:
+        header, key = normalize(row.text("header")), _field_of(row, "field")
+        if not header:
+            _bad(*row.ref("header"), "本行填了字段但表头为空", "the header is empty on a filled row")
+        if header in where:
+            _bad(*row.ref("header"), f"表头「{row.text('header')}」映射了两次（另一处在 {_ref(*where[header])}）",
+                 f"header '{row.text('header')}' is mapped twice (also at {_ref(*where[header])})")
+        if key in claimed:
+            _bad(*row.ref("field"), f"两列都映射为「{FIELD_BY_KEY[key].header}」（另一处在 {_ref(*claimed[key])}）",
+                 f"two columns are mapped to {FIELD_BY_KEY[key].english} (also at {_ref(*claimed[key])})")
+        mapping[header], where[header], claimed[key] = key, row.ref("header"), row.ref("field")
+    return {"column_map": mapping}
+
+
+def _parse_values(found: _Found, values: dict[str, object]) -> dict[str, object]:
+    merged = {**dict(DEFAULT_SETTINGS), **values}
+    allowed = {"status": tuple(STATUSES), "contract_type": tuple(CONTRACT_TYPES),
+               "priority": tuple(p.name for p in merged["priorities"]),  # type: ignore[attr-defined]
+               "category": tuple(merged["categories"]), "source": tuple(merged["sources"])}  # type: ignore[arg-type]
+    mapping: dict[str, dict[str, str]] = {}
+    for row in found.rows:
+        key = _field_of(row, "field")
+        if key not in MAPPED_CHOICES:
+            shown = "、".join(FIELD_BY_KEY[k].header for k in MAPPED_CHOICES)
+            _bad(*row.ref("field"), f"值映射只用于 {shown}，不用于「{row.text('field')}」",
+                 f"value mappings are for {', '.join(MAPPED_CHOICES)} only")
+        target = row.text("value")
+        if target not in allowed[key]:
+            _bad(*row.ref("value"), f"「{target}」不是{FIELD_BY_KEY[key].header}的可选值（{'、'.join(allowed[key])}）",
+                 f"'{target}' is not a value of {FIELD_BY_KEY[key].english}")
+        mapping.setdefault(key, {})[row.text("word")] = target
+    return {"value_map": mapping}
+
+
 _DATE1904 = "_date1904"  # passed to the parsers beside the values parsed so far, never a Settings field
 _PARSERS: dict[str, Callable[[_Found, dict[str, object]], dict[str, object]]] = {
     "categories": _parse_categories,
@@ -426,6 +482,8 @@ _PARSERS: dict[str, Callable[[_Found, dict[str, object]], dict[str, object]]] = 
     "holidays": _parse_days("holidays"),
     "workdays": _parse_days("workdays"),
     "parameters": _parse_parameters,
+    "columns": _parse_columns,
+    "values": _parse_values,
 }
 
 
@@ -528,3 +586,25 @@ def _ref(r: int, c: int) -> str:
 def _bad(r: int, c: int, zh: str, en: str) -> NoReturn:
     """Raise BadSettings for cell (r, c), 0-based: Chinese first, then English."""
     raise BadSettings(f"{_ref(r, c)}：{zh} / {en}")
+
+
+def column_map_cells(rows: list[list[object]], mappings: dict[str, str], lang: str = "zh") -> dict[str, str]:
+    """The 设置 cells (A1 refs) that add `mappings` (header → field key) below the 【列映射】 block's
+    rows; without the block, the block itself right of everything the sheet holds."""
+    block = BLOCK_BY_KEY["columns"]
+    found = _find_blocks(rows).get("columns")
+    cells: dict[str, str] = {}
+    if found is None:
+        first = max((len(r) for r in rows), default=0) + 1  # one empty column before it
+        cells[f"{column_letter(first)}{TITLE_ROW}"] = block.title(lang)
+        for offset, col in enumerate(block.columns):
+            cells[f"{column_letter(first + offset)}{HEADER_ROW}"] = col.en if lang == "en" else col.zh
+        header, field, row = first, first + 1, FIRST_DATA_ROW - 1
+    else:
+        where = _header_columns(rows, block, found.row, found.col)
+        header, field, row = where["header"], where["field"], found.row + 2 + len(found.rows)
+    for offset, (text, key) in enumerate(mappings.items()):
+        cells[f"{column_letter(header)}{row + offset + 1}"] = text
+        cells[f"{column_letter(field)}{row + offset + 1}"] = FIELD_BY_KEY[key].english if lang == "en" \
+            else FIELD_BY_KEY[key].header
+    return cells
