@@ -7,7 +7,7 @@ import os
 import struct
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -159,3 +159,18 @@ def needs(present: bool, what: str) -> None:
         if os.environ.get("CI"):
             pytest.fail(f"{what} must be present in CI (.ci/run installs the tools)")
         pytest.skip(f"{what} is not here")
+
+
+def member(path: Path, name: str) -> bytes:
+    """One zip part of a workbook, inflated."""
+    with zipfile.ZipFile(path) as zf:
+        return zf.read(name)
+
+
+def replace_member(path: Path, name: str, change: Callable[[bytes], bytes]) -> None:
+    """Rewrite one part of a workbook, as another program saving it would."""
+    with zipfile.ZipFile(path) as zf:
+        entries = [(info, zf.read(info)) for info in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in entries:
+            zf.writestr(info, change(data) if info.filename == name else data)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import shutil
 import warnings
-import zipfile
 import zlib
 from collections.abc import Callable
 from datetime import date, datetime
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from books import calamine_rows, parts
+from books import calamine_rows, member, parts, replace_member
 from fake_excel import FakeExcel
 from lxml import etree
 from openpyxl.styles import Border, Font, PatternFill, Side
@@ -93,19 +92,6 @@ def load(path: Path) -> openpyxl.Workbook:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         return openpyxl.load_workbook(path)
-
-
-def member(path: Path, name: str) -> bytes:
-    with zipfile.ZipFile(path) as zf:
-        return zf.read(name)
-
-
-def replace_member(path: Path, name: str, change: Callable[[bytes], bytes]) -> None:
-    with zipfile.ZipFile(path) as zf:
-        entries = [(info, zf.read(info)) for info in zf.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for info, data in entries:
-            zf.writestr(info, change(data) if info.filename == name else data)
 
 
 def cols(path: Path) -> list[bytes]:

@@ -7,14 +7,13 @@ import json
 import re
 import shutil
 import warnings
-import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 import openpyxl
 import pytest
-from books import CORPUS, GOOD_ROW, HEADERS, TODAY, calamine_rows, needs, row, write_register
+from books import CORPUS, GOOD_ROW, HEADERS, TODAY, calamine_rows, member, needs, replace_member, row, write_register
 from lxml import etree
 from openpyxl.utils import range_boundaries
 from typer.testing import CliRunner
@@ -30,19 +29,6 @@ runner = CliRunner()
 def run(*args: object) -> tuple[int, str]:
     result = runner.invoke(app, [str(a) for a in args])
     return result.exit_code, result.output
-
-
-def member(path: Path, name: str) -> bytes:
-    with zipfile.ZipFile(path) as zf:
-        return zf.read(name)
-
-
-def replace_member(path: Path, name: str, change: Callable[[bytes], bytes]) -> None:
-    with zipfile.ZipFile(path) as zf:
-        entries = [(info, zf.read(info)) for info in zf.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for info, data in entries:
-            zf.writestr(info, change(data) if info.filename == name else data)
 
 
 def row_numbers(sheet_xml: bytes) -> list[int]:

@@ -146,3 +146,17 @@ def test_assign_after_highlight_adds_its_column_beside_the_data_not_past_the_leg
     assert run("highlight", book, "--today", TODAY)[0] == 0  # the legend moves on, past the new columns
     assert calamine_rows(book)[1] == [*headers, "逾期天数", "案件号", "截止日期", "", "图例", "逾期", "即将到期",
                                       "已完成或已取消"]
+
+
+def test_a_register_without_settings_takes_its_column_mapping_from_xlcsr_toml(tmp_path: Path) -> None:
+    rows = [["比亚迪", "PPAP 3级", date(2026, 10, 8), "品质部", "已完成", date(2026, 11, 30)]]
+    book = write_list(tmp_path / "无设置.xlsx", OWN_WORDS, rows, settings=False)
+    code, out = run("columns", book, "--apply")
+    assert code == 1 and '[columns]\n"跟踪结果" = "处理状态"\n"目标日期" = "截止日期"' in out
+    (tmp_path / "xlcsr.toml").write_text('[columns]\n"跟踪结果" = "处理状态"\n"目标日期" = "截止日期"\n', encoding="utf-8")
+    code, out = run("validate", book, "--json", "--today", TODAY)
+    assert "unmapped_column" not in {w["code"] for w in json.loads(out)["warnings"]}
+    assert run("columns", book)[0] == 0
+    (tmp_path / "xlcsr.toml").write_text('[columns]\n"跟踪结果" = "心情"\n', encoding="utf-8")
+    code, out = run("validate", book)
+    assert code == 2 and "columns.跟踪结果" in out and "不是清单的字段" in out

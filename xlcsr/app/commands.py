@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from xlcsr.app.config import load_config
+from xlcsr.app.config import register_defaults
 from xlcsr.domain.errors import UnmappedColumn
 from xlcsr.domain.fields import FIELD_BY_KEY
 from xlcsr.domain.issues import ValidationReport
@@ -55,7 +55,7 @@ def as_book(book: RegisterBook | Path, clock: Clock | None = None) -> RegisterBo
     """
     if not isinstance(book, Path):
         return book
-    return FileBook(book, clock=clock, defaults=load_config(None, cwd=book.parent).register_defaults())
+    return FileBook(book, clock=clock, defaults=register_defaults(book.parent))
 
 
 def validate_workbook(book: RegisterBook | Path, *, today: date, mark: bool = False,

@@ -63,12 +63,6 @@ class Config(BaseModel):
     source: Path | None = None  # the file read, None when running on defaults
     columns: dict[str, str] = Field(default_factory=dict)  # [columns]: header → field key, for registers without 设置
 
-    def register_defaults(self) -> Settings:
-        """The settings of a register without a 设置 sheet: the defaults, with this file's [columns]."""
-        if not self.columns:
-            return DEFAULT_SETTINGS
-        return DEFAULT_SETTINGS.model_copy(update={"column_map": dict(self.columns)})
-
     @classmethod
     def defaults(cls, config_dir: Path) -> Config:
         return cls(outbox=config_dir / "outbox", state_dir=config_dir / ".xlcsr-state",
@@ -99,6 +93,20 @@ def load_config(path: Path | None = None, *, env: Mapping[str, str] = os.environ
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BadConfig(f"配置文件 {path} 格式错误：{exc} / {path} is not valid TOML: {exc}") from None
     return _from_toml(data, path, env)
+
+
+def register_defaults(folder: Path) -> Settings:
+    """The settings of a register in `folder` that has no 设置 sheet: the defaults, with the [columns]
+    of the xlcsr.toml beside it (only that table is read here; SMTP and the environment play no part)."""
+    path = folder / CONFIG_FILE
+    if not path.is_file():
+        return DEFAULT_SETTINGS
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BadConfig(f"配置文件 {path} 格式错误：{exc} / {path} is not valid TOML: {exc}") from None
+    columns = _columns(data.get("columns", {}), str(path))
+    return DEFAULT_SETTINGS.model_copy(update={"column_map": columns}) if columns else DEFAULT_SETTINGS
 
 
 def _from_toml(data: dict[str, object], path: Path, env: Mapping[str, str]) -> Config:

@@ -62,7 +62,7 @@ def show_columns(result: ColumnsResult, lang: str = "zh") -> None:
         toml = "\n".join(f'"{h}" = "{FIELD_BY_KEY[k].header}"' for h, k in result.suggested.items())
         render.console.print(("工作簿没有「设置」表：请把下面几行加到工作簿旁 xlcsr.toml 的 [columns] 表中"
                               if zh else "The workbook has no 设置 sheet: add these lines to [columns] in xlcsr.toml "
-                              "beside it") + f"\n[columns]\n{toml}", soft_wrap=True)
+                              "beside it") + f"\n[columns]\n{toml}", soft_wrap=True, markup=False)
     else:
         render.console.print(f"建议的列映射：{pairs}（加 --apply 写入「设置」）" if zh
                              else f"Suggested mappings: {pairs} (add --apply to write them into 设置)")

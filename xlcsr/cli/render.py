@@ -75,15 +75,18 @@ def show_assignment(result: commands.AssignResult, lang: str = "zh") -> None:
         console.print(f"已分配 {len(numbered)} 个案件号，补齐 {filled} 个截止日期/状态" if zh
                       else f"Assigned {len(numbered)} case numbers, filled {filled} due dates/statuses")
     _show_added(result.added_columns, zh)
-    if result.skipped:
-        rows = "、".join(map(str, result.skipped))
-        console.print(f"[yellow]跳过 {len(result.skipped)} 个有问题的行：{rows}（运行 validate 查看原因）[/]"
-                      if zh else f"[yellow]Skipped {len(result.skipped)} invalid rows: {rows} "
-                      "(run validate for the reasons)[/]")
+    _show_skipped(result.skipped, zh)
     if result.kept_formulas:
         rows = "、".join(map(str, result.kept_formulas))
         console.print(f"[yellow]第 {rows} 行的截止日期是公式（当前为空），保留公式未填写[/]" if zh
                       else f"[yellow]Rows {rows}: the due date is a formula (showing blank), kept as it is[/]")
+
+
+def _show_skipped(rows: list[int], zh: bool) -> None:
+    if rows:
+        shown = "、".join(map(str, rows))
+        console.print(f"[yellow]跳过 {len(rows)} 个有问题的行：{shown}（运行 validate 查看原因）[/]" if zh
+                      else f"[yellow]Skipped {len(rows)} invalid rows: {shown} (run validate for the reasons)[/]")
 
 
 def show_highlight(result: commands.HighlightResult, lang: str = "zh") -> None:
@@ -96,11 +99,7 @@ def show_highlight(result: commands.HighlightResult, lang: str = "zh") -> None:
                   f"of {plan.sheet}: ", end="")
     console.print(counts_text(plan, lang))
     _show_added(result.added_columns, zh)
-    if result.skipped:
-        rows = "、".join(map(str, result.skipped))
-        console.print(f"[yellow]跳过 {len(result.skipped)} 个有问题的行：{rows}（运行 validate 查看原因）[/]"
-                      if zh else f"[yellow]Skipped {len(result.skipped)} invalid rows: {rows} "
-                      "(run validate for the reasons)[/]")
+    _show_skipped(result.skipped, zh)
 
 
 def _show_added(columns: list[Column], zh: bool) -> None:

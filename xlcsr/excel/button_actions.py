@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from xlcsr.app import commands
-from xlcsr.app.config import load_config
+from xlcsr.app.config import load_config, register_defaults
 from xlcsr.app.import_legacy import free_target, import_legacy
 from xlcsr.app.remind import RemindResult, send_reminders
 from xlcsr.domain.records import Column
@@ -27,7 +27,7 @@ PREVIEW_LINES = 15
 
 def validate_book(book: Any, *, today: date) -> str:
     """校验: validate and mark, like `xlcsr validate BOOK --mark`."""
-    report = commands.validate_workbook(LiveBook(book), today=today, mark=True)
+    report = commands.validate_workbook(_live(book), today=today, mark=True)
     summary = report.summary()
     if report.valid:
         return f"校验完成：{summary}"
@@ -36,7 +36,7 @@ def validate_book(book: Any, *, today: date) -> str:
 
 def assign_book(book: Any, *, today: date) -> str:
     """分配案件号: like `xlcsr assign BOOK`."""
-    result = commands.assign_case_numbers(LiveBook(book), today=today)
+    result = commands.assign_case_numbers(_live(book), today=today)
     numbered = result.assignment.numbered
     if not result.written:
         message = "无需分配：所有有效行都已有案件号、截止日期和状态。"
@@ -56,7 +56,7 @@ def assign_book(book: Any, *, today: date) -> str:
 
 def highlight_book(book: Any, *, today: date) -> str:
     """标记逾期: like `xlcsr highlight BOOK`."""
-    result = commands.highlight_workbook(LiveBook(book), today=today)
+    result = commands.highlight_workbook(_live(book), today=today)
     plan = result.plan
     message = (f"已标记：{counts_text(plan)}。颜色随数据自动更新（图例在表头右侧），"
                f"「{plan.column.header}」列按 {today:%Y-%m-%d} 计算。")
@@ -73,7 +73,7 @@ def remind_book(book: Any, *, today: date) -> str:
     Settings come from `xlcsr.toml` beside the workbook (else the outbox folder there).
     """
     config = load_config(None, cwd=_folder_of(book))
-    live = LiveBook(book)
+    live = _live(book)
     preview = send_reminders([live], today=today, config=config, clock=datetime.now, dry_run=True)
     if preview.nobody_configured:
         return f"没有可发送的提醒：需提醒的人都未配置真实邮箱，请在「设置」中填写。{preview.summary()}"
@@ -126,6 +126,11 @@ def import_book(book: Any, *, today: date) -> str:
     if len(result.problems) > PREVIEW_LINES:
         problems.append("…")
     return "\n".join([*result.lines(), *problems, *result.summary()])
+
+
+def _live(book: Any) -> LiveBook:
+    """The open workbook; without a 设置 sheet it takes [columns] from the xlcsr.toml beside it."""
+    return LiveBook(book, defaults=register_defaults(_folder_of(book)))
 
 
 def _folder_of(book: Any) -> Path:
