@@ -2,9 +2,10 @@
 
     $ python benchmarks/bench_register.py --rows 100000
 
-Prints seconds for: openpyxl load (read-only) of the register (baseline), xlcsr validate, xlcsr assign
-(numbering the last 1,000 rows), openpyxl load + save (what a naive writer would cost), as ratios to
-the baseline. Machines here are noisy: compare ratios, not seconds.
+Prints seconds for: openpyxl load (read-only) of the register (baseline), a raw python-calamine read,
+xlcsr validate, xlcsr columns, xlcsr assign (numbering the last 1,000 rows), xlcsr import (the register
+read as an old list into a new one), openpyxl load + save (what a naive writer would cost), as ratios
+to the baseline. Machines here are noisy: compare ratios, not seconds.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from datetime import date
 from pathlib import Path
 
 import openpyxl
+import python_calamine
 from big_register import build
 
 from xlcsr.app import commands
+from xlcsr.app.import_legacy import import_legacy
 
 TODAY = date(2026, 11, 25)
 
@@ -49,11 +52,18 @@ def main() -> None:
         def openpyxl_round_trip() -> None:
             openpyxl.load_workbook(book).save(Path(folder) / "copy.xlsx")
 
+        def calamine_read() -> None:
+            python_calamine.CalamineWorkbook.from_path(str(book)).get_sheet_by_name("清单").to_python()
+
         base = timed("baseline: openpyxl read-only load", openpyxl_read)
         assign = f"xlcsr assign ({args.unnumbered} rows)"
+        imported = Path(folder) / "imported.xlsx"
         figures = {
+            "python-calamine read": timed("python-calamine read", calamine_read),
             "xlcsr validate": timed("xlcsr validate", lambda: commands.validate_workbook(book, today=TODAY)),
+            "xlcsr columns": timed("xlcsr columns", lambda: commands.understand_columns(book)),
             assign: timed(assign, lambda: commands.assign_case_numbers(book, today=TODAY)),
+            "xlcsr import": timed("xlcsr import", lambda: import_legacy(book, imported, today=TODAY)),
             "openpyxl load + save": timed("openpyxl load + save (full round trip)", openpyxl_round_trip),
         }
         for label, seconds in figures.items():

@@ -19,6 +19,7 @@ each field is, so sign-off and collection need not know the layout.
 from __future__ import annotations
 
 import argparse
+import copy
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
@@ -132,8 +133,9 @@ def write_register_sheet(ws: Worksheet, settings: Settings = DEFAULT_SETTINGS,
         cell.data_type = "s"
         _style_header(cell)
         ws.column_dimensions[get_column_letter(c)].width = _EXTRA_WIDTH
+    styled: dict[tuple[int, str], object] = {}  # this workbook's style arrays, by column and number format
     for i, row in enumerate(rows):
-        _write_record(ws, FIRST_DATA_ROW + i, row, extra_rows[i] if i < len(extra_rows) else ())
+        _write_record(ws, FIRST_DATA_ROW + i, row, extra_rows[i] if i < len(extra_rows) else (), styled)
     _format_data_area(ws)
     _register_validations(ws, settings, lang)
     ws.freeze_panes = f"B{FIRST_DATA_ROW}"
@@ -163,7 +165,8 @@ def _header_row(ws: Worksheet, lang: str) -> None:
     ws.row_dimensions[HEADER_ROW].height = 30
 
 
-def _write_record(ws: Worksheet, r: int, row: Mapping[str, object], extras: Sequence[object] = ()) -> None:
+def _write_record(ws: Worksheet, r: int, row: Mapping[str, object], extras: Sequence[object] = (),
+                  styled: dict[tuple[int, str], object] | None = None) -> None:
     unknown = set(row) - set(_LETTER)
     if unknown:
         raise ValueError(f"unknown register fields: {', '.join(sorted(unknown))}")
@@ -171,13 +174,27 @@ def _write_record(ws: Worksheet, r: int, row: Mapping[str, object], extras: Sequ
     values += [None if value == "" else value for value in extras]
     for c, value in enumerate(values, start=1):
         cell = ws.cell(r, c, value)
+        number_format = None
         if isinstance(value, str):
             cell.data_type = "s"  # user text stays text, even when it starts with '=' or looks like 007
         elif isinstance(value, date):  # formatted here too: below the 1000 formatted rows, in extra columns
             dated = c <= len(FIELDS) and FIELDS[c - 1].kind is Kind.DATE
             timed = isinstance(value, datetime) and value.time() != time() and not dated
-            cell.number_format = DATETIME_FORMAT if timed else DATE_FORMAT
-        cell.border = _BORDER
+            number_format = DATETIME_FORMAT if timed else DATE_FORMAT
+        _style_data_cell(cell, number_format, {} if styled is None else styled)
+
+
+def _style_data_cell(cell, number_format: str | None, styled: dict[tuple[int, str], object]) -> None:  # noqa: ANN001
+    """Border (and a date format) on a data cell. openpyxl interns a style per assignment, which costs
+    milliseconds a cell; a cell of the same workbook styled the same way lends its style array instead."""
+    key = (cell.column, cell.number_format if number_format is None else number_format)
+    if key in styled:
+        cell._style = copy.copy(styled[key])
+        return
+    if number_format:
+        cell.number_format = number_format
+    cell.border = _BORDER
+    styled[key] = copy.copy(cell._style)
 
 
 def _cell_value(field: Field, value: object) -> object:

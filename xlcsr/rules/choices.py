@@ -11,6 +11,7 @@ wins). The cell keeps what the user wrote; every rule reads the value it stands 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from xlcsr.domain.settings import Settings
 from xlcsr.domain.vocab import CLOSED_STATUSES, CONTRACT_TYPES, STATUSES, VALUE_SYNONYMS
@@ -45,17 +46,26 @@ def fold(text: str) -> str:
 
 def choice_rules(settings: Settings) -> dict[str, Choice]:
     """Every choice field of the register with the words its settings accept."""
+    priorities = tuple((p.name, p.english) for p in settings.priorities)
+    value_map = tuple((k, tuple(sorted(v.items()))) for k, v in sorted(settings.value_map.items()))
+    return _choice_rules(tuple(settings.categories), tuple(settings.sources), priorities, value_map)
+
+
+@lru_cache(maxsize=32)
+def _choice_rules(categories: tuple[str, ...], sources: tuple[str, ...], priorities: tuple[tuple[str, str], ...],
+                  value_map: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]) -> dict[str, Choice]:
     allowed = {
-        "category": {c: c for c in settings.categories},
-        "source": {s: s for s in settings.sources},
-        "priority": {p.name: p.english for p in settings.priorities},
+        "category": {c: c for c in categories},
+        "source": {s: s for s in sources},
+        "priority": dict(priorities),
         "status": dict(STATUSES),
         "contract_type": dict(CONTRACT_TYPES),
     }
+    own = {key: dict(words) for key, words in value_map}
     choices = {}
     for key, values in allowed.items():
         words = {fold(w): v for w, v in VALUE_SYNONYMS.get(key, {}).items() if v in values}
-        words.update({fold(w): v for w, v in settings.value_map.get(key, {}).items() if v in values})
+        words.update({fold(w): v for w, v in own.get(key, {}).items() if v in values})
         choices[key] = Choice(key, values, words)
     return choices
 
