@@ -179,7 +179,7 @@ def test_remind_button_previews_then_sends_on_confirmation(tmp_path: Path) -> No
 
     excel.answers = ["ok"]
     message = dispatch("remind", book=excel.book(), today=TODAY)
-    assert "已发送 1 封" in message
+    assert "已写入发件箱 1 封" in message  # an outbox file is not "sent" (issue 10)
     assert [p.suffix for p in (tmp_path / "outbox").iterdir()] == [".eml"]
     assert "今天没有需要发送的提醒" in dispatch("remind", book=excel.book(), today=TODAY)
 

@@ -26,7 +26,7 @@ from xlcsr.cli.remind import remind_command
 from xlcsr.domain.records import CsrRecord
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Department, Person, Settings
 from xlcsr.files.settings_writer import write_settings_sheet
-from xlcsr.mail.sent_log import SENT_LOG_NAME, SentLog
+from xlcsr.mail.sent_log import SentLog, store_in
 from xlcsr.mail.transport import SmtpConfig
 
 REAL_SETTINGS = real(DEFAULT_SETTINGS)
@@ -159,8 +159,9 @@ def remind(books: list[Path], config: Config, *, today: date = TODAY, dry_run: b
     return send_reminders(books, today=today, config=config, clock=clock, dry_run=dry_run)
 
 
-def sent_log(config: Config) -> list[tuple[str, str, str, str]]:
-    with SentLog(config.state_dir / SENT_LOG_NAME, readonly=True) as log:
+def sent_log(config: Config) -> list[tuple[str, ...]]:
+    """The record beside the registers, which these tests put in the config's folder."""
+    with SentLog(store_in(config.config_dir), readonly=True) as log:
         return log.entries()
 
 
@@ -384,12 +385,12 @@ def test_without_smtp_the_digests_go_to_the_outbox_as_eml_files(tmp_path: Path) 
     books = [register_a(tmp_path)]
     result = remind(books, config)
     files = sorted((tmp_path / "outbox").glob("*.eml"))
-    assert result.sent == 2 and result.ok and result.transport.startswith("发件箱")
+    assert (result.written, result.sent) == (2, 0) and result.ok and result.transport.startswith("发件箱")
     assert [f.name.split("-")[:2] for f in files] == [["20261125", LI], ["20261125", ZHANG]]
     messages = [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
     assert [m["Subject"] for m in messages] == ["【顾客特殊要求】李强：1 项逾期", "【顾客特殊要求】张伟：1 项逾期，1 项即将到期"]
     assert messages[1]["Cc"] == ZHOU and "CSR-2026-0001" in messages[1].get_body(("plain",)).get_content()
-    assert remind(books, config).skipped_already_sent == 2 and len(list((tmp_path / "outbox").iterdir())) == 2
+    assert remind(books, config).skipped_already_written == 2 and len(list((tmp_path / "outbox").iterdir())) == 2
 
 
 def test_dry_run_sends_nothing_and_records_nothing(tmp_path: Path, server: Server) -> None:
@@ -425,11 +426,13 @@ def test_an_unreadable_register_is_reported_and_the_others_go_on(tmp_path: Path,
 
 
 def test_today_makes_every_date_rule_deterministic(tmp_path: Path) -> None:
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
     books = [register_a(tmp_path)]
     first = Config.defaults(tmp_path / "one")
     second = Config.defaults(tmp_path / "two")
-    remind(books, first)
-    remind(books, second)
+    remind([register_a(tmp_path / "one")], first)  # two copies: the record beside each is its own
+    remind([register_a(tmp_path / "two")], second)
     a, b = (sorted(c.outbox.glob("*.eml")) for c in (first, second))
     assert [f.name for f in a] == [f.name for f in b] and [f.read_bytes() for f in a] == [f.read_bytes() for f in b]
     later = remind(books, Config.defaults(tmp_path / "three"), today=date(2026, 12, 1))
@@ -489,7 +492,7 @@ def toml(folder: Path, port: int) -> Path:
 def test_cli_dry_run_lists_who_would_get_what(tmp_path: Path, server: Server) -> None:
     book = register_a(tmp_path)
     code, out = cli(book, "--dry-run", "--today", "2026-11-25", "--config", toml(tmp_path, server.port))
-    assert code == 0, out
+    assert code == 1, out  # register A has an invalid row, left out: done, with problems (issue 10)
     assert "张伟" in out and "李强" in out and "将发送" in out and "【顾客特殊要" in out
     assert server.inbox.received == []
 
@@ -500,7 +503,7 @@ def test_cli_sends_with_the_registers_of_the_config_and_exits_one_on_failure(
     monkeypatch.chdir(tmp_path)
     toml(tmp_path, server.port)
     code, out = cli("--today", "2026-11-25")
-    assert code == 0, out
+    assert code == 1 and "1 行有错误，未纳入提醒" in out, out  # the invalid row of register A
     assert len(server.inbox.received) == 2 and "已发送 2 封" in out
     monkeypatch.setenv("XLCSR_SMTP_PORT", str(free_port()))  # the environment wins: a closed port
     code, out = cli("--today", "2026-11-26", "--lang", "en")
@@ -510,7 +513,7 @@ def test_cli_sends_with_the_registers_of_the_config_and_exits_one_on_failure(
 def test_cli_outbox_forces_eml_files_even_with_smtp_configured(tmp_path: Path, server: Server) -> None:
     book = register_a(tmp_path)
     code, out = cli(book, "--outbox", tmp_path / "out", "--config", toml(tmp_path, server.port), "--today", "2026-11-25")
-    assert code == 0, out
+    assert code == 1, out  # register A's invalid row
     assert len(list((tmp_path / "out").glob("*.eml"))) == 2 and server.inbox.received == []
 
 

@@ -67,7 +67,8 @@ def test_run_once_does_the_right_thing_for_each_register(tmp_path: Path) -> None
     logged = json.loads(lines[-1])
     assert logged["start"] == "2026-11-25T02:00:05" and logged["ok"] is False
     assert [r["rows"] for r in logged["registers"]] == [2, 1, 0]
-    assert [r["mails_sent"] for r in logged["registers"]] == [1, 1, 0]
+    assert [r["mails_written"] for r in logged["registers"]] == [1, 1, 0]  # to the outbox: written, not sent
+    assert [r["mails_sent"] for r in logged["registers"]] == [0, 0, 0]
 
 
 def test_a_second_run_the_same_day_sends_nothing_new_and_appends_a_line(tmp_path: Path) -> None:

@@ -83,8 +83,8 @@ def load_config(path: Path | None = None, *, env: Mapping[str, str] = os.environ
     cwd = Path(cwd) if cwd is not None else Path.cwd()
     if path is None:
         path = cwd / CONFIG_FILE
-        if not path.is_file():
-            return _with_env(Config.defaults(cwd), {}, env, where=str(path))
+        if not path.is_file():  # no file to name: errors name the variables
+            return _with_env(Config.defaults(cwd), {}, env, where=f"{ENV_PREFIX}*")
     path = path if path.is_absolute() else cwd / path
     if not path.is_file():
         raise BadConfig(f"找不到配置文件 {path} / configuration file not found: {path}")
@@ -93,6 +93,17 @@ def load_config(path: Path | None = None, *, env: Mapping[str, str] = os.environ
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BadConfig(f"配置文件 {path} 格式错误：{exc} / {path} is not valid TOML: {exc}") from None
     return _from_toml(data, path, env)
+
+
+def require_registers(config: Config) -> None:
+    """Refuse a run without registers: no xlcsr.toml where it was looked for, or one that lists none."""
+    if config.source is None:
+        looked = config.config_dir / CONFIG_FILE
+        raise BadConfig(f"此处没有 {CONFIG_FILE}（查找了 {looked}），请用 --config 指定配置文件 / "
+                        f"no {CONFIG_FILE} here (looked for {looked}); name one with --config")
+    if not config.registers:
+        raise BadConfig(f"配置文件 {config.source} 中没有 registers，如 registers = [\"清单.xlsx\"] / "
+                        f"{config.source} lists no registers, e.g. registers = [\"list.xlsx\"]")
 
 
 def register_defaults(folder: Path) -> Settings:

@@ -9,12 +9,17 @@ open in Excel, WPS or LibreOffice, held by another program, or saved by someone 
 written — its steps are skipped with a warning — but its reminders still go out. The run's clock names
 the backups.
 A register that cannot be read is reported and the others go on. A lock file keeps two runs apart;
-every run appends one JSON line to the run log. `serve` runs `run_once` daily at the configured time
+every run appends one JSON line (UTF-8) to the run log. Per register it names the path relative to the
+config's folder, the rows, the invalid rows (they get no reminder: count, the first row numbers and the
+`xlcsr validate` to run), the steps done and those skipped with why, and the digests sent (SMTP) or
+written (outbox) and failed. `dry_run` reads everything and changes nothing: no register, mail, sent
+log, lock or run log. `serve` runs `run_once` daily at the configured time
 with the schedule library; missed runs are not caught up (run with --once from cron instead).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -30,6 +35,7 @@ from xlcsr.app.remind import send_reminders
 from xlcsr.disk.atomic import check_unlocked
 from xlcsr.domain.errors import WorkbookChanged, WorkbookLocked, XlcsrError
 from xlcsr.files.file_book import FileBook
+from xlcsr.rules.validate import validate_register
 
 Clock = Callable[[], datetime]
 
@@ -40,18 +46,55 @@ class RunLocked(XlcsrError):
 
 @dataclass
 class RegisterRun:
-    """What one run did to one register."""
+    """What one run did to one register (in a dry run: what it would do)."""
 
     path: Path
+    name: str = ""  # the path relative to the config's folder, so 一厂/清单.xlsx and 二厂/清单.xlsx differ
     rows: int = 0
+    invalid_rows: list[int] = field(default_factory=list)  # row numbers in the sheet, sorted
     steps: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (step, why)
     warnings: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
-    mails: int = 0
+    mails_sent: int = 0  # digests listing a case of this register, accepted by the SMTP server
+    mails_written: int = 0  # … written to the outbox folder
+    mails_failed: int = 0
+    mails_already_sent: int = 0  # went out earlier today
+    mails_planned: int = 0  # dry run: would go out
+
+    def __post_init__(self) -> None:
+        self.name = self.name or str(self.path)
+
+    @property
+    def mails(self) -> int:
+        """Digests that went out, sent or written."""
+        return self.mails_sent + self.mails_written
 
     def to_dict(self) -> dict[str, object]:
-        return {"register": str(self.path), "rows": self.rows, "steps": self.steps, "mails_sent": self.mails,
+        return {"register": self.name, "path": str(self.path), "rows": self.rows,
+                "invalid_rows": {"count": len(self.invalid_rows), "first": self.invalid_rows[:SHOWN_ROWS],
+                                 "see": validate_hint(self.path)} if self.invalid_rows else {"count": 0},
+                "steps": self.steps, "skipped": [{"step": step, "why": why} for step, why in self.skipped],
+                "mails_sent": self.mails_sent, "mails_written": self.mails_written,
+                "mails_failed": self.mails_failed, "mails_already_sent": self.mails_already_sent,
                 "warnings": self.warnings, "failures": self.failures}
+
+
+SHOWN_ROWS = 5  # invalid row numbers named in the log and on the console
+
+
+def validate_hint(path: Path) -> str:
+    text = str(path)
+    return f'xlcsr validate "{text}"' if " " in text else f"xlcsr validate {text}"
+
+
+def invalid_rows_text(run: RegisterRun) -> str:
+    rows = run.invalid_rows
+    shown = "、".join(str(r) for r in rows[:SHOWN_ROWS]) + ("…" if len(rows) > SHOWN_ROWS else "")
+    shown_en = ", ".join(str(r) for r in rows[:SHOWN_ROWS]) + ("…" if len(rows) > SHOWN_ROWS else "")
+    hint = validate_hint(run.path)
+    return (f"无效 {len(rows)} 行（第 {shown} 行），这些案件不会提醒；运行 {hint} 查看 / "
+            f"{len(rows)} invalid rows ({shown_en}) get no reminder; run {hint}")
 
 
 @dataclass
@@ -60,6 +103,9 @@ class RunSummary:
     ended: datetime | None = None
     registers: list[RegisterRun] = field(default_factory=list)
     mail_failures: list[str] = field(default_factory=list)
+    today: date | None = None
+    dry_run: bool = False
+    transport: str = ""
 
     @property
     def ok(self) -> bool:
@@ -68,40 +114,83 @@ class RunSummary:
     def to_dict(self) -> dict[str, object]:
         return {"start": self.started.isoformat(timespec="seconds"),
                 "end": self.ended.isoformat(timespec="seconds") if self.ended else None,
+                "today": self.today.isoformat() if self.today else None,
                 "ok": self.ok, "registers": [r.to_dict() for r in self.registers],
                 "mail_failures": self.mail_failures}
 
+    def summary_line(self) -> str:
+        """One line for the console: what the run did (or would do) over all registers."""
+        regs = self.registers
+        rows, invalid = sum(r.rows for r in regs), sum(len(r.invalid_rows) for r in regs)
+        skipped, unreadable = sum(len(r.skipped) for r in regs), sum(1 for r in regs if r.failures)
+        failed = sum(r.mails_failed for r in regs)
+        if self.dry_run:
+            head, head_en = "预览（未写入、未发送）", "dry run (nothing written or sent)"
+            mails = f"将发送邮件 {sum(r.mails_planned for r in regs)} 封"
+            mails_en = f"{sum(r.mails_planned for r in regs)} mails would be sent"
+        else:
+            head, head_en = ("运行完成", "run done") if self.ok else ("运行完成，但有问题", "run done with problems")
+            sent, written = sum(r.mails_sent for r in regs), sum(r.mails_written for r in regs)
+            mails = f"邮件已发送 {sent} 封，已写入发件箱 {written} 封，失败 {failed} 封"
+            mails_en = f"{sent} mails sent, {written} written to the outbox, {failed} failed"
+        problems = len(self.mail_failures)
+        return (f"{head}：{len(regs)} 个清单，{rows} 行，无效 {invalid} 行，{mails}，跳过步骤 {skipped} 个，"
+                f"无法读取 {unreadable} 个，提醒问题 {problems} 项 / {head_en}: {len(regs)} registers, {rows} rows, "
+                f"{invalid} invalid, {mails_en}, {skipped} steps skipped, {unreadable} unreadable, "
+                f"{problems} reminder problems")
 
-def run_once(config: Config, *, today: date, clock: Clock) -> RunSummary:
-    """One nightly run over every register of the config; the summary is also appended to the run log."""
-    with RunLock(config.state_dir / "run.lock"):
-        summary = RunSummary(started=clock())
+
+def register_name(path: Path, folder: Path) -> str:
+    """`path` relative to the config's folder (../ where it lies outside), else as it is."""
+    try:
+        return Path(os.path.relpath(path, folder)).as_posix()
+    except ValueError:  # another drive
+        return str(path)
+
+
+def run_once(config: Config, *, today: date, clock: Clock, dry_run: bool = False) -> RunSummary:
+    """One nightly run over every register of the config; the summary is also appended to the run log.
+
+    With `dry_run` nothing is written: no register, mail, sent log, lock or run log; the summary is the plan.
+    """
+    lock = contextlib.nullcontext() if dry_run else RunLock(config.state_dir / "run.lock")
+    with lock:
+        summary = RunSummary(started=clock(), today=today, dry_run=dry_run)
         readable: list[Path] = []
         for path in config.registers:
-            run = run_register(path, today=today, clock=clock)
+            run = run_register(path, today=today, clock=clock, dry_run=dry_run,
+                               name=register_name(path, config.config_dir))
             summary.registers.append(run)
             if not run.failures:
                 readable.append(path)
         if readable:
             _remind(summary, readable, config, today, clock)
         summary.ended = clock()
-        append_log(config.run_log, summary)
+        if not dry_run:
+            append_log(config.run_log, summary)
     return summary
 
 
-def run_register(path: Path, *, today: date, clock: Clock | None = None) -> RegisterRun:
+def run_register(path: Path, *, today: date, clock: Clock | None = None, dry_run: bool = False,
+                 name: str = "") -> RegisterRun:
     """The file-writing steps for one register; a locked, busy or meanwhile saved register is read, not written.
 
     `clock` names the backups (without it, they are named by the replaced file's modification time).
+    With `dry_run` the register is only read: the steps it would take are listed, none is done.
     """
-    run = RegisterRun(path)
+    run = RegisterRun(path, name)
     try:
         check_unlocked(path)
+        if dry_run:
+            _read(path, today, run)
+            run.steps.append("highlight")
+            return run
         result = commands.highlight_workbook(FileBook(path, clock=clock), today=today)
     except (WorkbookLocked, WorkbookChanged) as exc:
+        run.skipped.append(("highlight", str(exc)))
         run.warnings.append(f"已跳过标记逾期：{exc}")
         try:
-            run.rows = len(FileBook(path).read().rows)
+            _read(path, today, run)
         except XlcsrError as unreadable:
             run.failures.append(str(unreadable))
         return run
@@ -109,15 +198,43 @@ def run_register(path: Path, *, today: date, clock: Clock | None = None) -> Regi
         run.failures.append(str(exc))
         return run
     run.rows = result.report.rows
+    _note_invalid(run, sorted(result.report.bad_rows))
     run.steps.append("highlight")
     return run
 
 
+def _read(path: Path, today: date, run: RegisterRun) -> None:
+    report, _ = validate_register(FileBook(path).read(), today=today)
+    run.rows = report.rows
+    _note_invalid(run, sorted(report.bad_rows))
+
+
+def _note_invalid(run: RegisterRun, rows: list[int]) -> None:
+    run.invalid_rows = rows
+    if rows:
+        run.warnings.append(invalid_rows_text(run))
+
+
 def _remind(summary: RunSummary, paths: list[Path], config: Config, today: date, clock: Clock) -> None:
-    result = send_reminders(paths, today=today, config=config, clock=clock)
-    by_register = result.sent_by_register()
-    for run in summary.registers:
-        run.mails = by_register.get(str(run.path), 0)
+    result = send_reminders(paths, today=today, config=config, clock=clock, dry_run=summary.dry_run)
+    summary.transport = result.transport
+    by_path = {str(run.path): run for run in summary.registers}
+    for delivery in result.deliveries:
+        for label in delivery.digest.registers:
+            run = by_path.get(str(result.registers.get(label, label)))
+            if run is None:
+                continue
+            outcome = str(delivery.outcome)
+            if outcome == "sent":
+                run.mails_sent += 1
+            elif outcome == "written":  # the outbox
+                run.mails_written += 1
+            elif outcome == "failed":
+                run.mails_failed += 1
+            elif outcome.startswith("already_"):  # sent or written earlier today
+                run.mails_already_sent += 1
+            else:  # the dry run's would_send
+                run.mails_planned += 1
     summary.mail_failures = result.failure_messages()
 
 

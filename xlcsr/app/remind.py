@@ -8,9 +8,17 @@
 
 Registers are only read (a register open in Excel is fine); invalid rows are skipped as everywhere.
 With an SMTP host in the config the digests are sent through it, else written to the outbox folder
-as `.eml` files. A digest already sent today (the sent log in `config.state_dir`) is skipped; a
-failed one is not recorded, so the next run tries again. `dry_run` builds everything, sends and
-records nothing.
+as `.eml` files. "Sent" (`sent`, 已发送) means accepted by the SMTP server; outbox files are counted
+apart (`written`, 已写入发件箱) and do not make a digest sent: a later SMTP run the same day still
+delivers it, once.
+
+The record of what went out lives beside each register (`.xlcsr/xlcsr.sqlite` in its folder, see
+`mail.sent_log`), so every front and every working folder sees the same one; a digest covering cases
+of several registers is recorded in each of their stores. Cases already sent to a person today are
+left out of their digest; when none is left the digest is skipped (今日已发送), so a person whose cases
+change later that day gets a second digest listing only the new ones. A failed message is not
+recorded, so the next run tries again. `force` resends today's digests whole, ignoring the record, and
+records the resend. `dry_run` builds everything, sends and records nothing.
 
 Nobody is sent an example address (a reserved domain such as example.com: the invented people of the
 template and of the default settings): such people, like those without an address, are listed as
@@ -21,7 +29,8 @@ when nobody at all could be reminded, which the summary then says in so many wor
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -32,7 +41,7 @@ from xlcsr.domain.errors import XlcsrError
 from xlcsr.domain.vocab import SETTINGS_SHEET
 from xlcsr.mail.messages import build_message
 from xlcsr.mail.rendering import RenderedDigest, Renderer
-from xlcsr.mail.sent_log import SENT_LOG_NAME, SentLog
+from xlcsr.mail.sent_log import SentLog, Via, store_in, store_path
 from xlcsr.mail.transport import OutboxTransport, Outgoing, SendOutcome, SmtpTransport, Transport
 from xlcsr.rules.deadlines import ReviewState
 from xlcsr.rules.reminders import (
@@ -56,14 +65,18 @@ Clock = Callable[[], datetime]
 
 
 class Outcome(StrEnum):
-    SENT = "sent"
+    SENT = "sent"  # accepted by the SMTP server
+    WRITTEN = "written"  # written to the outbox folder: not sent
     FAILED = "failed"
     ALREADY_SENT = "already_sent"
+    ALREADY_WRITTEN = "already_written"  # an outbox run: in the outbox today already
     WOULD_SEND = "would_send"  # dry run
 
 
-_OUTCOME_TEXT = {Outcome.SENT: ("已发送", "sent"), Outcome.FAILED: ("失败", "failed"),
-                 Outcome.ALREADY_SENT: ("今日已发", "sent today"), Outcome.WOULD_SEND: ("将发送", "would send")}
+_OUTCOME_TEXT = {Outcome.SENT: ("已发送", "sent"), Outcome.WRITTEN: ("已写入发件箱", "written to the outbox"),
+                 Outcome.FAILED: ("失败", "failed"), Outcome.ALREADY_SENT: ("今日已发", "sent today"),
+                 Outcome.ALREADY_WRITTEN: ("今日已写入发件箱", "in the outbox today"),
+                 Outcome.WOULD_SEND: ("将发送", "would send")}
 
 
 @dataclass(frozen=True)
@@ -100,6 +113,8 @@ class RemindResult:
     unreadable: list[Unreadable] = field(default_factory=list)
     skipped_rows: dict[Path, int] = field(default_factory=dict)  # invalid rows left out, per register
     registers: dict[str, Path] = field(default_factory=dict)  # label → path
+    via: Via = Via.SMTP  # how this run's digests go out
+    forced: bool = False  # --force: today's record ignored
 
     def _count(self, outcome: Outcome) -> int:
         return sum(1 for d in self.deliveries if d.outcome is outcome)
@@ -109,12 +124,21 @@ class RemindResult:
         return self._count(Outcome.SENT)
 
     @property
+    def written(self) -> int:
+        """Digests written to the outbox folder (not sent)."""
+        return self._count(Outcome.WRITTEN)
+
+    @property
     def failed(self) -> int:
         return self._count(Outcome.FAILED)
 
     @property
     def skipped_already_sent(self) -> int:
         return self._count(Outcome.ALREADY_SENT)
+
+    @property
+    def skipped_already_written(self) -> int:
+        return self._count(Outcome.ALREADY_WRITTEN)
 
     @property
     def would_send(self) -> int:
@@ -144,10 +168,10 @@ class RemindResult:
         return not (self.failed or self.refused or self.problems or self.unreadable)
 
     def sent_by_register(self) -> dict[str, int]:
-        """str(path) → digests sent that list a case of that register."""
+        """str(path) → digests that went out (sent, or written to the outbox) listing a case of that register."""
         counts = {str(path): 0 for path in self.registers.values()}
         for delivery in self.deliveries:
-            if delivery.outcome is Outcome.SENT:
+            if delivery.outcome in (Outcome.SENT, Outcome.WRITTEN):
                 for label in delivery.digest.registers:
                     path = str(self.registers.get(label, label))
                     counts[path] = counts.get(path, 0) + 1
@@ -163,18 +187,40 @@ class RemindResult:
 
     def summary(self, lang: str = "zh") -> str:
         nobody = len(self.problems) - self.not_configured  # cases with neither owner nor department
+        outbox = self.via is Via.OUTBOX
         if lang == "en":
-            text = (f"{self.would_send} would be sent" if self.dry_run else f"{self.sent} sent, {self.failed} failed")
-            line = (f"{text}, {self.skipped_already_sent} already sent today, {self.not_configured} not "
+            if self.dry_run:
+                text = f"{self.would_send} would be {'written to the outbox' if outbox else 'sent'}"
+            elif outbox:
+                text = f"{self.written} written to the outbox (not sent), {self.failed} failed"
+            else:
+                text = f"{self.sent} sent, {self.failed} failed"
+            if self.forced:
+                text += " (resent with --force)"
+            skipped = f", {self.skipped_already_sent} already sent today" if not outbox or self.skipped_already_sent \
+                else ""
+            if outbox:
+                skipped += f", {self.skipped_already_written} already in the outbox today"
+            line = (f"{text}{skipped}, {self.not_configured} not "
                     f"configured (no or example e-mail){f', {nobody} without recipient' if nobody else ''}, "
                     f"{len(self.unreadable)} unreadable registers ({self.transport})")
             if self.nobody_configured:
                 line += (f"; nothing could be sent: nobody to remind has a real e-mail address, enter them in "
                          f"{SETTINGS_SHEET}")
             return line
-        text = (f"将发送 {self.would_send} 封（预览，未发送）" if self.dry_run
-                else f"已发送 {self.sent} 封，失败 {self.failed} 封")
-        line = (f"{text}，今日已发送跳过 {self.skipped_already_sent} 封，未配置邮箱（空白或示例地址）"
+        if self.dry_run:
+            text = (f"将写入发件箱 {self.would_send} 封（预览，未写入）" if outbox
+                    else f"将发送 {self.would_send} 封（预览，未发送）")
+        elif outbox:
+            text = f"已写入发件箱 {self.written} 封（未经邮件服务器发出），失败 {self.failed} 封"
+        else:
+            text = f"已发送 {self.sent} 封，失败 {self.failed} 封"
+        if self.forced:
+            text += "（按 --force 重发）"
+        skipped = f"，今日已发送跳过 {self.skipped_already_sent} 封" if not outbox or self.skipped_already_sent else ""
+        if outbox:
+            skipped += f"，今日已写入发件箱跳过 {self.skipped_already_written} 封"
+        line = (f"{text}{skipped}，未配置邮箱（空白或示例地址）"
                 f"{self.not_configured} 项，{f'无人可收 {nobody} 项，' if nobody else ''}"
                 f"无法读取的清单 {len(self.unreadable)} 个（{self.transport}）")
         if self.nobody_configured:
@@ -209,37 +255,51 @@ def make_transport(config: Config) -> Transport:
 
 
 def send_reminders(books: Sequence[Path | RegisterBook], *, today: date, config: Config, clock: Clock,
-                   dry_run: bool = False, review: ReviewState | None = None,
+                   dry_run: bool = False, force: bool = False, review: ReviewState | None = None,
                    transport: Transport | None = None) -> RemindResult:
-    """Read the registers, build today's digests, send those not sent yet, record what went out."""
+    """Read the registers, build today's digests, send what was not sent yet, record what went out."""
     transport = transport or make_transport(config)
-    result = RemindResult(today, dry_run, transport.description)
-    cases = _read_registers(books, today, result)
+    result = RemindResult(today, dry_run, transport.description,
+                          via=Via.OUTBOX if isinstance(transport, OutboxTransport) else Via.SMTP, forced=force)
+    cases, stores = _read_registers(books, today, result, config)
     plan = build_digests(cases, today, review=review)
     result.problems.extend(plan.problems)
     renderer = Renderer(config.templates)
-    rendered = [(digest, renderer.render(digest)) for digest in plan.digests]
-    with SentLog(config.state_dir / SENT_LOG_NAME, readonly=dry_run) as log:
+    order: dict[str, int] = {}
+    with ExitStack() as stack:
+        logs = {path: stack.enter_context(SentLog(path, readonly=dry_run)) for path in sorted(set(stores.values()))}
+        record = _Record(today, {label: logs[path] for label, path in stores.items()}, result.registers)
         pending: list[tuple[Digest, RenderedDigest]] = []
-        for digest, mail in rendered:
-            if log.already_sent(digest.key, today):
-                result.deliveries.append(Delivery(digest, mail.subject, Outcome.ALREADY_SENT))
+        for i, digest in enumerate(plan.digests):
+            todo, skipped = (digest, None) if force else record.unsent(digest, outbox_too=result.via is Via.OUTBOX)
+            mail = renderer.render(todo)
+            order[todo.key] = i
+            if skipped is not None:
+                result.deliveries.append(Delivery(todo, mail.subject, skipped))
             elif dry_run:
-                result.deliveries.append(Delivery(digest, mail.subject, Outcome.WOULD_SEND))
+                result.deliveries.append(Delivery(todo, mail.subject, Outcome.WOULD_SEND))
             else:
-                pending.append((digest, mail))
+                pending.append((todo, mail))
         if pending:
-            _send(pending, transport, log, result, today, config.sender, clock)
-    order = {digest.key: i for i, (digest, _) in enumerate(rendered)}
+            _send(pending, transport, record, result, config.sender, clock)
     result.deliveries.sort(key=lambda d: order[d.digest.key])
     return result
 
 
-def _read_registers(books: Sequence[Path | RegisterBook], today: date,
-                    result: RemindResult) -> list[RegisterCases]:
-    paths = [book if isinstance(book, Path) else Path(book.label) for book in books]
+def _register_path(book: Path | RegisterBook) -> Path:
+    """A register file's path; for a workbook open in Excel, its full name (just its name when never saved)."""
+    if isinstance(book, Path):
+        return book
+    fullname = getattr(getattr(book, "book", None), "fullname", None)
+    return Path(fullname) if isinstance(fullname, str) and fullname else Path(getattr(book, "label", ""))
+
+
+def _read_registers(books: Sequence[Path | RegisterBook], today: date, result: RemindResult,
+                    config: Config) -> tuple[list[RegisterCases], dict[str, Path]]:
+    """The cases of each readable register, and label → the store that records its digests."""
+    paths = [_register_path(book) for book in books]
     names = [path.name for path in paths]
-    cases = []
+    cases, stores = [], {}
     for book, path in zip(books, paths):
         label = path.name if names.count(path.name) == 1 else str(path)
         try:
@@ -251,12 +311,63 @@ def _read_registers(books: Sequence[Path | RegisterBook], today: date,
         if report.bad_rows:
             result.skipped_rows[path] = len(report.bad_rows)
         result.registers[label] = path
+        unsaved = not isinstance(book, Path) and not path.is_absolute()  # a new workbook: no folder of its own
+        stores[label] = store_in(config.state_dir) if unsaved else store_path(path.resolve())
         cases.append(RegisterCases(label, register.settings, records))
-    return cases
+    return cases, stores
 
 
-def _send(pending: list[tuple[Digest, RenderedDigest]], transport: Transport, log: SentLog,
-          result: RemindResult, today: date, sender: str, clock: Clock) -> None:
+_SECTIONS = ("overdue", "due_soon", "waiting")
+
+
+class _Record:
+    """Today's record over the stores of the run's registers: what each digest still has to say."""
+
+    def __init__(self, today: date, logs: dict[str, SentLog], paths: dict[str, Path]):
+        self.today, self.logs, self.paths = today, logs, paths
+
+    def item(self, section: str, line: CaseLine) -> str:
+        """A case as its register's store knows it: by file name, not by this run's label."""
+        name = self.paths[line.register].name if line.register in self.paths else line.register
+        return f"{section}:{name}#{line.case_no or f'row{line.row}'}"
+
+    def items(self, digest: Digest) -> dict[str, list[str]]:
+        """label → the items of that register the digest lists."""
+        found: dict[str, list[str]] = {}
+        for section in _SECTIONS:
+            for line in getattr(digest, section):
+                found.setdefault(line.register, []).append(self.item(section, line))
+        return found
+
+    def unsent(self, digest: Digest, *, outbox_too: bool) -> tuple[Digest, Outcome | None]:
+        """The digest with only the cases not yet sent today, or the whole one and why it is skipped."""
+        email = digest.recipient.email
+        done = {label: self.logs[label].covered(self.today, email, outbox_too=outbox_too) for label in digest.registers}
+        kept = {section: tuple(line for line in getattr(digest, section)
+                               if self.item(section, line) not in done[line.register]) for section in _SECTIONS}
+        if any(kept.values()):
+            if kept == {section: getattr(digest, section) for section in _SECTIONS}:
+                return digest, None
+            escalated = any(line.escalated for line in kept["overdue"])
+            return replace(digest, **kept, cc=digest.cc if escalated else ()), None
+        if not outbox_too:
+            return digest, Outcome.ALREADY_SENT
+        delivered = all(self.item(section, line) in self.logs[line.register].covered(self.today, email)
+                        for section in _SECTIONS for line in getattr(digest, section))
+        return digest, Outcome.ALREADY_SENT if delivered else Outcome.ALREADY_WRITTEN
+
+    def went_out(self, digest: Digest, *, via: Via, sent_at: datetime, forced: bool) -> None:
+        """Recorded in the store of every register the digest lists a case of (once per store)."""
+        by_store: dict[SentLog, list[str]] = {}
+        for label, items in self.items(digest).items():
+            by_store.setdefault(self.logs[label], []).extend(items)
+        for log, items in by_store.items():
+            log.record(digest.key, self.today, digest.recipient.email, sent_at=sent_at, items=items, via=via,
+                       forced=forced)
+
+
+def _send(pending: list[tuple[Digest, RenderedDigest]], transport: Transport, record: _Record,
+          result: RemindResult, sender: str, clock: Clock) -> None:
     batch: list[Outgoing] = []
     subjects: dict[str, tuple[Digest, str]] = {}
     for digest, mail in pending:
@@ -267,14 +378,15 @@ def _send(pending: list[tuple[Digest, RenderedDigest]], transport: Transport, lo
             result.deliveries.append(Delivery(digest, mail.subject, Outcome.FAILED,
                                               f"邮箱地址无效：{exc} / invalid address"))
             continue
-        batch.append(Outgoing(digest.key, today, digest.recipient.email, message))
+        batch.append(Outgoing(digest.key, result.today, digest.recipient.email, message))
     for outcome in transport.send(batch):
         digest, subject = subjects[outcome.key]
-        result.deliveries.append(_delivery(digest, subject, outcome))
+        result.deliveries.append(_delivery(digest, subject, outcome, result.via))
         if outcome.sent:
-            log.record(digest.key, today, digest.recipient.email, sent_at=clock())
+            record.went_out(digest, via=result.via, sent_at=clock(), forced=result.forced)
 
 
-def _delivery(digest: Digest, subject: str, outcome: SendOutcome) -> Delivery:
-    return Delivery(digest, subject, Outcome.SENT if outcome.sent else Outcome.FAILED, outcome.reason,
+def _delivery(digest: Digest, subject: str, outcome: SendOutcome, via: Via) -> Delivery:
+    went = Outcome.WRITTEN if via is Via.OUTBOX else Outcome.SENT
+    return Delivery(digest, subject, went if outcome.sent else Outcome.FAILED, outcome.reason,
                     outcome.refused, outcome.where)

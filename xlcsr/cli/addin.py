@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from xlcsr.cli import render
+from xlcsr.cli.options import XlcsrCommand, XlcsrGroup
 from xlcsr.excel.addin import build_addin, install_addin, user_config_path
 
 addin_app = typer.Typer(
@@ -20,12 +21,14 @@ addin_app = typer.Typer(
     help="Excel 功能区加载项（「顾客特殊要求」选项卡）/ The Excel ribbon add-in.",
     no_args_is_help=True,
     add_completion=False,
+    cls=XlcsrGroup,
 )
 
 
-@addin_app.command()
+@addin_app.command(cls=XlcsrCommand)
 def build(
-    out: Annotated[Path, typer.Option("--out", help="输出文件或文件夹 / output file or folder")] = Path("xlcsr.xlam"),
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="FILE", help="输出文件或文件夹 / output file or folder")] = Path("xlcsr.xlam"),
 ) -> None:
     """生成 Excel 加载项 xlcsr.xlam（任何系统均可），含功能区按钮与 VBA / Build the Excel add-in on any OS.
 
@@ -35,10 +38,11 @@ def build(
     render.console.print(f"已生成加载项 / add-in built: {path}")
 
 
-@addin_app.command()
+@addin_app.command(cls=XlcsrCommand)
 def install(
     xlam: Annotated[Path | None, typer.Option(
-        "--xlam", help="要安装的 .xlam（默认现场生成）/ the add-in to install (default: build one now)")] = None,
+        "--xlam", metavar="FILE",
+        help="要安装的 .xlam（默认现场生成）/ the add-in to install (default: build one now)")] = None,
 ) -> None:
     """把加载项复制到 Excel 加载项文件夹并登记本机 Python（Windows/Mac）/ Install the add-in for Excel.
 

@@ -15,12 +15,13 @@ from typing import Annotated
 
 import typer
 
+import xlcsr
 from xlcsr.app import commands
 from xlcsr.cli import render
 from xlcsr.cli.addin import addin_app
 from xlcsr.cli.columns import columns_command
 from xlcsr.cli.import_command import import_command
-from xlcsr.cli.options import Lang, Today, exits_cleanly, today_or_now
+from xlcsr.cli.options import Lang, Today, XlcsrCommand, XlcsrGroup, exits_cleanly, today_or_now
 from xlcsr.cli.remind import remind_command
 from xlcsr.cli.run import run_command
 
@@ -30,13 +31,28 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=XlcsrGroup,
 )
 
-Book = Annotated[Path, typer.Argument(help="清单工作簿 .xlsx/.xlsm / the register workbook",
+Book = Annotated[Path, typer.Argument(metavar="BOOK", help="清单工作簿 .xlsx/.xlsm / the register workbook",
                                       show_default=False)]
 
 
-@app.command()
+def show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"xlcsr {xlcsr.__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=show_version, is_eager=True,
+                                          help="显示版本后退出 / print the version and exit")] = False,
+) -> None:
+    pass
+
+
+@app.command(cls=XlcsrCommand)
 @exits_cleanly
 def validate(
     book: Book,
@@ -62,7 +78,7 @@ def validate(
     raise typer.Exit(0 if report.valid else 1)
 
 
-@app.command()
+@app.command(cls=XlcsrCommand)
 @exits_cleanly
 def assign(book: Book, today: Today = None, lang: Lang = "zh") -> None:
     """为有效行分配案件号，补齐截止日期与处理状态；有问题的行跳过 / Assign case numbers.
@@ -74,7 +90,7 @@ def assign(book: Book, today: Today = None, lang: Lang = "zh") -> None:
     raise typer.Exit(1 if result.skipped else 0)
 
 
-@app.command()
+@app.command(cls=XlcsrCommand)
 @exits_cleanly
 def highlight(book: Book, today: Today = None, lang: Lang = "zh") -> None:
     """标记逾期：条件格式标出逾期、即将到期和已完成的案件，刷新「逾期天数」列 / Highlight overdue cases.
@@ -86,9 +102,9 @@ def highlight(book: Book, today: Today = None, lang: Lang = "zh") -> None:
     raise typer.Exit(1 if result.skipped else 0)
 
 
-@app.command()
+@app.command(cls=XlcsrCommand)
 @exits_cleanly
-def init(directory: Annotated[Path, typer.Argument(help="目标文件夹 / target folder")],
+def init(directory: Annotated[Path, typer.Argument(metavar="DIR", help="目标文件夹 / target folder")],
          lang: Lang = "zh") -> None:
     """在文件夹中新建清单与评审记录表模板 / Create the register and review-form templates.
 
@@ -99,9 +115,10 @@ def init(directory: Annotated[Path, typer.Argument(help="目标文件夹 / targe
     raise typer.Exit(1 if kept else 0)
 
 
-@app.command()
+@app.command(cls=XlcsrCommand)
 @exits_cleanly
-def demo(directory: Annotated[Path, typer.Argument(help="演示文件夹 / demo folder")] = Path("xlcsr-demo"),
+def demo(directory: Annotated[Path, typer.Argument(
+             metavar="DIR", help="演示文件夹 / demo folder")] = Path("xlcsr-demo"),
          today: Today = None, lang: Lang = "zh") -> None:
     """生成演示清单（约40条要求，含几处故意的错误），再校验、编号 / Build and process a demo register.
 
@@ -111,14 +128,14 @@ def demo(directory: Annotated[Path, typer.Argument(help="演示文件夹 / demo 
     render.show_demo(outcome, lang)
 
 
-app.command("remind")(exits_cleanly(remind_command))
-app.command("columns")(exits_cleanly(columns_command))
-app.command("import")(exits_cleanly(import_command))
-app.command("run")(exits_cleanly(run_command))
+app.command("remind", cls=XlcsrCommand)(exits_cleanly(remind_command))
+app.command("columns", cls=XlcsrCommand)(exits_cleanly(columns_command))
+app.command("import", cls=XlcsrCommand)(exits_cleanly(import_command))
+app.command("run", cls=XlcsrCommand)(exits_cleanly(run_command))
 app.add_typer(addin_app, name="addin")
 for _command in addin_app.registered_commands:
     _command.callback = exits_cleanly(_command.callback)
 
 
 def main() -> None:
-    app()
+    app(prog_name="xlcsr")

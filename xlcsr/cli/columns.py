@@ -23,7 +23,8 @@ HOW = {"zh": {"alias": "表头（别名）", "mapping": "列映射", "duplicate"
 
 
 def columns_command(
-    book: Annotated[Path, typer.Argument(help="清单工作簿 .xlsx/.xlsm / the register workbook", show_default=False)],
+    book: Annotated[Path, typer.Argument(
+        metavar="BOOK", help="清单工作簿 .xlsx/.xlsm / the register workbook", show_default=False)],
     apply: Annotated[bool, typer.Option("--apply", help="把建议的映射写入「设置」的【列映射】/ "
                                         "write the suggested mappings into 【列映射】 of 设置")] = False,
     lang: Lang = "zh",

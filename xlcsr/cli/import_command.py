@@ -1,4 +1,4 @@
-"""`xlcsr import LEGACY --out BOOK`: an old list in any format becomes a new register from the template.
+"""`xlcsr import FILE --out BOOK`: an old list in any format becomes a new register from the template.
 
 The lead registers it in `xlcsr.cli.app`:
 
@@ -24,7 +24,8 @@ console = Console(highlight=False)
 
 def import_command(
     legacy: Annotated[Path, typer.Argument(
-        help="旧清单：.xls、.xlsx/.xlsm、.xlsb、.ods 或 CSV（UTF-8 或 GBK）/ the old list", show_default=False)],
+        metavar="FILE", help="旧清单：.xls、.xlsx/.xlsm、.xlsb、.ods 或 CSV（UTF-8 或 GBK）/ the old list",
+        show_default=False)],
     out: Annotated[Path, typer.Option(
         "--out", metavar="BOOK", help="要新建的清单 .xlsx（已有文件不会被覆盖）/ the new register (.xlsx; an "
         "existing file is never overwritten)", show_default=False)],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,8 +13,15 @@ from rich.table import Table
 from xlcsr.domain.issues import ValidationReport
 from xlcsr.domain.records import Column
 
+try:  # recent typer carries its own copy of click (typer._click); older releases raise click's exceptions
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_errors  # type: ignore[no-redef]
+
 if TYPE_CHECKING:
     from xlcsr.app import commands
+
+ClickException = click_errors.ClickException
 
 console = Console(highlight=False)
 # soft_wrap: a message to stderr stays one line in a pipe or a log, whatever the width rich assumes
@@ -30,6 +38,58 @@ _WORDS = {
 def show_error(exc: Exception) -> None:
     """One line on stderr, whatever the terminal width; the message's text is never read as markup."""
     errors.print(f"[bold red]错误 / error:[/] {escape(str(exc))}", soft_wrap=True)
+
+
+def show_usage_error(exc: click_errors.ClickException) -> None:
+    """An argument error as every other message, Chinese first, then how to get help:
+
+    错误：缺少参数 BOOK / Error: Missing argument 'BOOK'.
+    用法 / Usage: xlcsr validate [OPTIONS] BOOK（xlcsr validate --help 查看帮助 / for help）
+    """
+    errors.print(usage_error_text(exc), soft_wrap=True, markup=False)
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        usage = ctx.get_usage().removeprefix("Usage: ").strip()
+        errors.print(f"用法 / Usage: {usage}（{ctx.command_path} --help 查看帮助 / for help）",
+                     soft_wrap=True, markup=False)
+
+
+def usage_error_text(exc: click_errors.ClickException) -> str:
+    """`错误：<中文> / Error: <click's English>` for the errors click raises while parsing the arguments."""
+    english = exc.format_message()
+    if isinstance(exc, click_errors.MissingParameter):
+        kind = exc.param_type or (exc.param.param_type_name if exc.param is not None else "")
+        what = "缺少选项" if kind == "option" else "缺少参数"
+        return f"错误：{what} {_hint(english)} / Error: {english}"
+    if isinstance(exc, click_errors.NoSuchOption):
+        guess = f"（是否想用 {'、'.join(exc.possibilities)}？）" if exc.possibilities else ""
+        return f"错误：没有这个选项 {exc.option_name}{guess} / Error: {english}"
+    if isinstance(exc, click_errors.BadOptionUsage):
+        name = exc.option_name
+        zh = (f"选项 {name} 需要一个值" if "requires" in english else
+              f"选项 {name} 不接受值" if "does not take a value" in english else f"选项 {name} 用法有误")
+        return f"错误：{zh} / Error: {english}"
+    if isinstance(exc, click_errors.BadParameter):
+        # our own messages are already "中文 / English": the English half goes after "Invalid value …"
+        zh_text, bilingual, en_text = exc.message.partition(" / ")
+        if bilingual:
+            english = english.replace(exc.message, en_text)
+        hint = _hint(english)
+        zh = f"{hint} 的值无效" if hint else "值无效"
+        return f"错误：{zh}{'：' + zh_text if bilingual else ''} / Error: {english}"
+    if isinstance(exc, click_errors.UsageError):
+        extra = re.match(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", english)
+        command = re.match(r"No such command '(.*)'", english)
+        zh = (f"多余的参数：{extra.group(1)}" if extra else f"没有这个命令：{command.group(1)}" if command
+              else "命令行用法有误")
+        return f"错误：{zh} / Error: {english}"
+    return f"错误：无法运行 / Error: {english}"
+
+
+def _hint(english: str) -> str:
+    """'BOOK' / '--lang' out of click's "Missing argument 'BOOK'." or "Invalid value for '--lang': …"."""
+    found = re.search(r"(?:argument|option|parameter|for) ('[^']*'(?: / '[^']*')*)", english)
+    return found.group(1).replace("'", "") if found else ""
 
 
 def words(lang: str) -> dict[str, str]:

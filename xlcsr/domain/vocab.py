@@ -60,6 +60,8 @@ REGISTER_FILE = "顾客特殊要求清单.xlsx"
 REVIEW_FILE = "顾客特殊要求评审记录表.xlsx"
 CONFIG_FILE = "xlcsr.toml"
 BACKUP_DIR = ".xlcsr-backup"
+STORE_DIR = ".xlcsr"  # beside each register: its SQLite store (the sent log), shared by every front
+STORE_FILE = "xlcsr.sqlite"
 
 # --- defined names over the 设置 date lists, for Excel formulas that count working days
 
