@@ -56,7 +56,7 @@ def last_line(output: str) -> str:
 def test_the_log_names_each_register_by_its_folder_with_its_invalid_rows(tmp_path: Path) -> None:
     config = two_plants(tmp_path)
     result = run("--once", "--today", "2026-11-25", "--config", str(config))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # 7 invalid rows: done, with problems
 
     text = (tmp_path / "xlcsr-run.log").read_text(encoding="utf-8")
     assert "一厂/清单.xlsx" in text and "\\u" not in text  # UTF-8, not escaped
@@ -92,7 +92,7 @@ def test_a_skipped_step_is_logged_with_why(tmp_path: Path) -> None:
     config = two_plants(tmp_path)
     (tmp_path / "一厂" / "~$清单.xlsx").write_bytes(b"")  # open in Excel
     result = run("--once", "--today", "2026-11-25", "--config", str(config))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     first, second = json.loads((tmp_path / "xlcsr-run.log").read_text(encoding="utf-8"))["registers"]
     assert first["steps"] == [] and [s["step"] for s in first["skipped"]] == ["highlight"]
     assert first["skipped"][0]["why"] and first["rows"] == 2 and first["mails_written"] == 1
@@ -105,11 +105,11 @@ def test_a_skipped_step_is_logged_with_why(tmp_path: Path) -> None:
 def test_a_dry_run_changes_no_byte_and_prints_the_plan(tmp_path: Path, earlier_run: bool) -> None:
     config = two_plants(tmp_path)
     if earlier_run:  # the state folder, the sent log, the outbox and the log exist
-        assert run("--once", "--today", "2026-11-24", "--config", str(config)).exit_code == 0
+        assert run("--once", "--today", "2026-11-24", "--config", str(config)).exit_code == 1
         assert (tmp_path / "outbox").is_dir() and (tmp_path / ".xlcsr-state").is_dir()
     before = tree(tmp_path)
     result = run("--once", "--dry-run", "--today", "2026-11-25", "--config", str(config))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert tree(tmp_path) == before  # registers, outbox, state folder, log: same bytes, same listing
     out = result.output
     assert "预览 2026-11-25" in out
@@ -122,7 +122,7 @@ def test_dry_run_alone_runs_once(tmp_path: Path) -> None:
     config = two_plants(tmp_path)
     before = tree(tmp_path)
     result = run("--dry-run", "--config", str(config))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert tree(tmp_path) == before
 
 

@@ -111,6 +111,11 @@ class RunSummary:
     def ok(self) -> bool:
         return not self.mail_failures and not any(r.failures for r in self.registers)
 
+    @property
+    def clean(self) -> bool:
+        """Ok, and no register had rows left out as invalid (exit 0 rather than 1)."""
+        return self.ok and not any(r.invalid_rows for r in self.registers)
+
     def to_dict(self) -> dict[str, object]:
         return {"start": self.started.isoformat(timespec="seconds"),
                 "end": self.ended.isoformat(timespec="seconds") if self.ended else None,

@@ -37,7 +37,7 @@ def run_command(
     if once or dry_run or today is not None:
         summary = run_once(settings, today=today_or_now(today), clock=datetime.now, dry_run=dry_run)
         show_run(summary)
-        raise typer.Exit(0 if summary.ok else 1)
+        raise typer.Exit(0 if summary.clean else 1)  # 1: done, but failures or invalid rows
     render.console.print(f"每天 {settings.time} 运行，共 {len(settings.registers)} 个清单；按 Ctrl+C 停止 / "
                          f"running daily at {settings.time}")
 
