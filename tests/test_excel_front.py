@@ -172,15 +172,16 @@ def test_remind_button_previews_then_sends_on_confirmation(tmp_path: Path) -> No
     excel = FakeExcel.from_file(book)
     excel.answers = ["cancel"]
     message = dispatch("remind", book=excel.book(), today=TODAY)
-    assert "李强：逾期 2，将到期 0（抄送 zhou.jianguo@csrplant.cn）" in excel.alerts[0]  # SLA due dates count
-    assert "现在发送这 1 封提醒吗" in excel.alerts[0]
+    assert "李强：逾期 2\n" in excel.alerts[0]  # SLA due dates count
+    assert "周建国：本部门升级 2" in excel.alerts[0]  # the manager's one summary
+    assert "现在发送这 2 封提醒吗" in excel.alerts[0]
     assert message == "已取消：没有发送任何邮件。"
     assert not (tmp_path / "outbox").exists()
 
     excel.answers = ["ok"]
     message = dispatch("remind", book=excel.book(), today=TODAY)
-    assert "已写入发件箱 1 封" in message  # an outbox file is not "sent" (issue 10)
-    assert [p.suffix for p in (tmp_path / "outbox").iterdir()] == [".eml"]
+    assert "已写入发件箱 2 封" in message  # an outbox file is not "sent" (issue 10)
+    assert [p.suffix for p in (tmp_path / "outbox").iterdir()] == [".eml", ".eml"]
     assert "今天没有需要发送的提醒" in dispatch("remind", book=excel.book(), today=TODAY)
 
 

@@ -74,18 +74,19 @@ def test_the_log_names_each_register_by_its_folder_with_its_invalid_rows(tmp_pat
     assert any("无效 7 行" in w and "xlcsr validate" in w for w in second["warnings"])
     assert first["warnings"] == []
     assert (first["steps"], second["steps"], first["skipped"]) == (["highlight"], ["highlight"], [])
-    # without SMTP the digests are written to the outbox: 李强 (一厂), 张伟 (二厂)
-    assert [(r["mails_written"], r["mails_sent"], r["mails_failed"]) for r in (first, second)] == [(1, 0, 0),
-                                                                                                 (1, 0, 0)]
-    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
+    # without SMTP the digests are written to the outbox: 李强 (一厂), 张伟 (二厂), and their manager's one
+    # summary listing the escalated cases of both
+    assert [(r["mails_written"], r["mails_sent"], r["mails_failed"]) for r in (first, second)] == [(2, 0, 0),
+                                                                                                 (2, 0, 0)]
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 3
 
     out = result.output
     assert "一厂/清单.xlsx：2 行，无效 0 行" in out and "二厂/清单.xlsx：8 行，无效 7 行" in out
     assert "无效 7 行（第 5、6、7、8、9… 行），这些案件不会提醒" in out and "xlcsr validate" in out
     summary = last_line(out)
-    assert "一厂/清单.xlsx：2 行，无效 0 行，步骤 highlight，邮件已写入发件箱 1 封" in out
-    assert summary.startswith("运行完成：2 个清单，10 行，无效 7 行，邮件已发送 0 封，已写入发件箱 2 封，失败 0 封")
-    assert " / run done: 2 registers, 10 rows, 7 invalid, 0 mails sent, 2 written to the outbox, 0 failed" in summary
+    assert "一厂/清单.xlsx：2 行，无效 0 行，步骤 highlight，邮件已写入发件箱 2 封" in out
+    assert summary.startswith("运行完成：2 个清单，10 行，无效 7 行，邮件已发送 0 封，已写入发件箱 3 封，失败 0 封")
+    assert " / run done: 2 registers, 10 rows, 7 invalid, 0 mails sent, 3 written to the outbox, 0 failed" in summary
 
 
 def test_a_skipped_step_is_logged_with_why(tmp_path: Path) -> None:
@@ -95,7 +96,7 @@ def test_a_skipped_step_is_logged_with_why(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     first, second = json.loads((tmp_path / "xlcsr-run.log").read_text(encoding="utf-8"))["registers"]
     assert first["steps"] == [] and [s["step"] for s in first["skipped"]] == ["highlight"]
-    assert first["skipped"][0]["why"] and first["rows"] == 2 and first["mails_written"] == 1
+    assert first["skipped"][0]["why"] and first["rows"] == 2 and first["mails_written"] == 2
     assert second["skipped"] == []
     assert "已跳过标记逾期" in result.output
     assert "跳过步骤 1 个" in last_line(result.output)
@@ -113,9 +114,9 @@ def test_a_dry_run_changes_no_byte_and_prints_the_plan(tmp_path: Path, earlier_r
     assert tree(tmp_path) == before  # registers, outbox, state folder, log: same bytes, same listing
     out = result.output
     assert "预览 2026-11-25" in out
-    assert "一厂/清单.xlsx：2 行，无效 0 行，将执行 highlight，将发送邮件 1 封" in out
-    assert "二厂/清单.xlsx：8 行，无效 7 行，将执行 highlight，将发送邮件 1 封" in out
-    assert last_line(out).startswith("预览（未写入、未发送）：2 个清单，10 行，无效 7 行，将发送邮件 2 封")
+    assert "一厂/清单.xlsx：2 行，无效 0 行，将执行 highlight，将发送邮件 2 封" in out
+    assert "二厂/清单.xlsx：8 行，无效 7 行，将执行 highlight，将发送邮件 2 封" in out
+    assert last_line(out).startswith("预览（未写入、未发送）：2 个清单，10 行，无效 7 行，将发送邮件 3 封")
 
 
 def test_dry_run_alone_runs_once(tmp_path: Path) -> None:

@@ -176,30 +176,34 @@ def test_example_people_get_no_digest_and_are_not_configured() -> None:
     assert [(p.code, p.name, p.address, p.cases) for p in plan.problems] == [
         (ProblemCode.PLACEHOLDER_EMAIL, "李强", "li.qiang@example.com", ("1",)),
         (ProblemCode.PLACEHOLDER_EMAIL, "张伟", "zhang.wei@example.com", ("2",)),
-        (ProblemCode.PLACEHOLDER_EMAIL, "陈静", "chen.jing@example.com", ("3",))]
+        (ProblemCode.PLACEHOLDER_EMAIL, "陈静", "chen.jing@example.com", ("3",)),
+        (ProblemCode.PLACEHOLDER_EMAIL, "技术部经理", "zhou.jianguo@example.com", ("1", "2")),  # 11 days late
+        (ProblemCode.PLACEHOLDER_EMAIL, "采购部经理", "zhou.jianguo@example.com", ("3",))]
     assert all(p.not_configured and p.label() == "未配置邮箱" and p.label("en") == "not configured"
                for p in plan.problems)
     assert "是示例地址" in plan.problems[0].text() and "example address" in plan.problems[0].text("en")
 
 
-def test_a_real_owner_is_reminded_without_the_example_manager_copy() -> None:
+def test_a_real_owner_is_reminded_and_the_example_manager_gets_no_summary() -> None:
     settings = PURE.model_copy(update={"people": (Person(name="李强", department="技术部", email="li@csrplant.cn"),)})
     plan = build_digests([RegisterCases("A", settings, [record("1", departments=("技术部", "品质部"))])], TODAY)
     [digest] = plan.digests
-    assert digest.recipient.email == "li@csrplant.cn" and digest.cc == () and digest.escalated
+    assert digest.recipient.email == "li@csrplant.cn" and digest.escalated
     assert [(p.code, p.name, p.address) for p in plan.problems] == [
         (ProblemCode.PLACEHOLDER_EMAIL, "技术部经理", "zhou.jianguo@example.com"),
         (ProblemCode.PLACEHOLDER_EMAIL, "品质部经理", "zhou.jianguo@example.com")]
 
 
-def test_an_example_head_falls_back_to_a_real_department_e_mail_and_example_copies_are_split_off() -> None:
+def test_an_example_head_falls_back_to_a_real_department_e_mail_and_example_managers_are_split_off() -> None:
     settings = PURE.model_copy(update={"departments": (
         Department(name="技术部", head="李强", email="tech@csrplant.cn",
                    manager_email="boss@csrplant.cn；vice@example.com"),)})
     plan = build_digests([RegisterCases("A", settings, [record("1", owner="")])], TODAY)
-    [digest] = plan.digests
-    assert (digest.recipient.name, digest.recipient.email, digest.cc) == ("李强", "tech@csrplant.cn",
-                                                                          ("boss@csrplant.cn",))
+    boss, head = sorted(plan.digests, key=lambda d: d.recipient.email)
+    assert (boss.recipient.name, boss.recipient.email, [c.case_no for c in boss.escalations]) == (
+        "技术部经理", "boss@csrplant.cn", ["1"])
+    assert (head.recipient.name, head.recipient.email, [c.case_no for c in head.overdue]) == (
+        "李强", "tech@csrplant.cn", ["1"])
     assert [(p.name, p.address) for p in plan.problems] == [("技术部经理", "vice@example.com")]
 
 
@@ -307,7 +311,6 @@ def test_the_message_builder_refuses_an_example_address_whatever_built_the_diges
     now = datetime(2026, 11, 25, 2, 0).astimezone()
     real = Recipient("李强", "li.qiang@csrplant.cn")
     assert build_message(Digest(real, TODAY), rendered, sender="csr@csrplant.cn", now=now)["To"]
-    for digest in (Digest(Recipient("张伟", "zhang.wei@example.com"), TODAY),
-                   Digest(real, TODAY, cc=("zhou.jianguo@example.com",))):
-        with pytest.raises(ValueError, match="示例地址"):
-            build_message(digest, rendered, sender="csr@csrplant.cn", now=now)
+    with pytest.raises(ValueError, match="示例地址"):
+        build_message(Digest(Recipient("张伟", "zhang.wei@example.com"), TODAY), rendered, sender="csr@csrplant.cn",
+                      now=now)

@@ -209,7 +209,7 @@ def test_a_head_without_e_mail_falls_back_to_the_department_e_mail() -> None:
     assert [(d.recipient.name, d.recipient.email) for d in plan.digests] == [("孙工", f"tech@{REAL_DOMAIN}")]
 
 
-def test_escalation_copies_each_department_manager_once_and_never_the_recipient_himself() -> None:
+def test_each_manager_gets_one_summary_of_the_escalated_cases_and_never_his_own() -> None:
     settings = PURE.model_copy(update={"departments": (
         Department(name="技术部", head="李强", manager_email=f"boss@{REAL_DOMAIN}"),
         Department(name="品质部", head="张伟", manager_email=f"BOSS@{REAL_DOMAIN}"),
@@ -219,12 +219,17 @@ def test_escalation_copies_each_department_manager_once_and_never_the_recipient_
                record("3", due=date(2026, 11, 18), owner="周建国", departments=("总经理",))]  # 5: not escalated
     plan = build_digests([RegisterCases("A", settings, records)], TODAY)
     li = next(d for d in plan.digests if d.recipient.name == "李强")
-    assert li.cc == (f"boss@{REAL_DOMAIN}",) and [c.case_no for c in li.escalated] == ["1", "2"]
+    assert [c.case_no for c in li.escalated] == ["1", "2"] and li.escalations == ()
+    [boss] = [d for d in plan.digests if d.recipient.email.lower() == f"boss@{REAL_DOMAIN}"]
+    assert boss.recipient.name == "技术部、品质部经理"  # one address for two departments: one summary
+    assert [(c.case_no, c.owner, c.overdue_days) for c in boss.escalations] == [("1", "李强", 11), ("2", "李强", 6)]
+    assert (boss.overdue, boss.due_soon) == ((), ())
     zhou = next(d for d in plan.digests if d.recipient.name == "周建国")
-    assert zhou.cc == () and zhou.escalated == ()
+    assert zhou.escalated == () and zhou.escalations == ()
     own = build_digests([RegisterCases("A", settings, [record("4", due=date(2026, 11, 2), owner="周建国",
                                                               departments=("总经理",))])], TODAY)
-    assert own.digests[0].cc == ()  # the manager's own case: no copy to himself
+    [mine] = own.digests  # the manager's own case: in his list, not once more as an escalation
+    assert (mine.recipient.name, len(mine.overdue), mine.escalations) == ("周建国", 1, ())
 
 
 def test_people_departments_and_managers_without_e_mail_are_problems() -> None:
@@ -283,15 +288,15 @@ def test_digests_reach_the_right_people_with_the_right_cases(tmp_path: Path, ser
     config = smtp_config(tmp_path, server.port)
     result = remind([register_a(tmp_path), register_b(tmp_path)], config)
 
-    assert (result.sent, result.failed, result.ok) == (2, 0, True)
+    assert (result.sent, result.failed, result.ok) == (3, 0, True)
     assert result.skipped_rows == {tmp_path / "清单A.xlsx": 1}
-    assert sorted(r.message["To"].addresses[0].addr_spec for r in server.inbox.received) == [LI, ZHANG]
+    assert sorted(r.message["To"].addresses[0].addr_spec for r in server.inbox.received) == [LI, ZHANG, ZHOU]
 
     zhang = server.inbox.to(ZHANG)
     assert zhang.message["Subject"] == "【顾客特殊要求】张伟：2 项逾期，1 项即将到期"
     assert zhang.message["To"].addresses[0].display_name == "张伟"
     assert zhang.message["From"].addresses[0].addr_spec == "csr@example.com"
-    assert zhang.message["Cc"] == ZHOU and sorted(zhang.rcpt_tos) == [ZHANG, ZHOU]  # escalation copy
+    assert zhang.message["Cc"] is None and zhang.rcpt_tos == [ZHANG]  # no copies: the manager gets a summary
     assert zhang.message["Date"].datetime == clock()
     assert zhang.message.get_content_type() == "multipart/alternative"
     text = zhang.plain
@@ -299,10 +304,19 @@ def test_digests_reach_the_right_people_with_the_right_cases(tmp_path: Path, ser
     assert text.index("CSR-2026-0001") < text.index("逾期 11 个工作日") < text.index("清单A.xlsx")
     assert "上汽大众" in text and "逾期 1 个工作日" in text and "清单B.xlsx" in text
     assert "比亚迪" in text and "CSR-2026-0002" in text
-    assert "升级提醒" in text and ZHOU in text
+    assert "1 项逾期已超过 5 个工作日，已报告部门经理" in text and ZHOU not in text
     assert "CSR-2026-0003" not in text and "CSR-2026-0005" not in text
+    assert "剩余 1 个工作日" in text  # CSR-2026-0002, due 11-26: the days left, not an empty column
+    assert f"文件夹 {tmp_path}｜{(tmp_path / '清单A.xlsx').as_uri()}" in text
     html = zhang.html
-    assert "<table" in html and "<td style=\"border:1px solid #9BB7D4;padding:4px 8px\">CSR-2026-0001</td>" in html
+    assert 'class="nowrap" style="white-space:nowrap">CSR-2026-0001</b>' in html
+    assert f'<a href="{(tmp_path / "清单B.xlsx").as_uri()}">' in html and "PPAP 第3级提交，含全尺寸报告" in html
+
+    zhou = server.inbox.to(ZHOU)
+    assert zhou.message["Subject"] == "【顾客特殊要求】周建国：1 项本部门案件已升级"
+    assert "本部门逾期超过 5 个工作日的案件】1 项" in zhou.plain
+    assert "CSR-2026-0001｜截止 2026-11-10｜逾期 11 个工作日" in zhou.plain and "负责人 张伟" in zhou.plain
+    assert "CSR-2026-0002" not in zhou.plain and "上汽大众" not in zhou.plain
 
     li = server.inbox.to(LI)
     assert li.message["Subject"] == "【顾客特殊要求】李强：1 项逾期"
@@ -317,13 +331,13 @@ def test_digests_reach_the_right_people_with_the_right_cases(tmp_path: Path, ser
 def test_no_duplicate_on_a_second_run_the_same_day_and_a_new_one_the_next_day(tmp_path: Path, server: Server) -> None:
     config = smtp_config(tmp_path, server.port)
     books = [register_a(tmp_path)]
-    assert remind(books, config).sent == 2
+    assert remind(books, config).sent == 3
     again = remind(books, config)
-    assert (again.sent, again.skipped_already_sent, again.ok) == (0, 2, True)
-    assert len(server.inbox.received) == 2
+    assert (again.sent, again.skipped_already_sent, again.ok) == (0, 3, True)
+    assert len(server.inbox.received) == 3
     tomorrow = remind(books, config, today=TODAY + timedelta(days=1))
-    assert tomorrow.sent == 2 and len(server.inbox.received) == 4
-    assert [e[0] for e in sent_log(config)] == ["2026-11-25"] * 2 + ["2026-11-26"] * 2
+    assert tomorrow.sent == 3 and len(server.inbox.received) == 6
+    assert [e[0] for e in sent_log(config)] == ["2026-11-25"] * 3 + ["2026-11-26"] * 3
 
 
 def test_a_refused_recipient_is_reported_the_others_delivered_and_it_is_retried(tmp_path: Path,
@@ -333,33 +347,33 @@ def test_a_refused_recipient_is_reported_the_others_delivered_and_it_is_retried(
     server.inbox.refuse = {LI}
     result = remind(books, config)
     failed = [d for d in result.deliveries if d.outcome is Outcome.FAILED]
-    assert (result.sent, result.failed, result.ok) == (1, 1, False)
+    assert (result.sent, result.failed, result.ok) == (2, 1, False)
     assert failed[0].digest.recipient.email == LI and "550" in failed[0].reason and LI in failed[0].reason
-    assert [r.rcpt_tos for r in server.inbox.received] == [[ZHANG, ZHOU]]
-    assert [e[2] for e in sent_log(config)] == [ZHANG]
+    assert sorted(r.rcpt_tos for r in server.inbox.received) == [[ZHANG], [ZHOU]]
+    assert sorted(e[2] for e in sent_log(config)) == [ZHANG, ZHOU]
     assert any(LI in line for line in result.failure_messages())
 
     server.inbox.refuse = set()
     retry = remind(books, config)
-    assert (retry.sent, retry.skipped_already_sent, retry.ok) == (1, 1, True)
+    assert (retry.sent, retry.skipped_already_sent, retry.ok) == (1, 2, True)
     assert server.inbox.received[-1].rcpt_tos == [LI]
-    assert sorted(e[2] for e in sent_log(config)) == [LI, ZHANG]
+    assert sorted(e[2] for e in sent_log(config)) == [LI, ZHANG, ZHOU]
 
 
-def test_a_refused_copy_does_not_unsend_the_message_but_is_reported(tmp_path: Path, server: Server) -> None:
+def test_a_refused_manager_summary_fails_alone(tmp_path: Path, server: Server) -> None:
     config = smtp_config(tmp_path, server.port)
     server.inbox.refuse = {ZHOU}
     result = remind([register_a(tmp_path)], config)
-    zhang = next(d for d in result.deliveries if d.digest.recipient.email == ZHANG)
-    assert zhang.outcome is Outcome.SENT and zhang.refused == (ZHOU,) and "抄送被拒绝" in zhang.reason
-    assert result.sent == 2 and not result.ok
+    zhou = next(d for d in result.deliveries if d.digest.recipient.email == ZHOU)
+    assert zhou.outcome is Outcome.FAILED and [c.case_no for c in zhou.digest.escalations] == ["CSR-2026-0001"]
+    assert (result.sent, result.failed, result.ok) == (2, 1, False)
     assert sorted(e[2] for e in sent_log(config)) == [LI, ZHANG]
 
 
 def test_the_server_down_fails_every_message_and_records_nothing(tmp_path: Path) -> None:
     config = smtp_config(tmp_path, free_port())  # nothing listens there
     result = remind([register_a(tmp_path)], config)
-    assert (result.sent, result.failed, result.ok) == (0, 2, False)
+    assert (result.sent, result.failed, result.ok) == (0, 3, False)
     assert all("无法连接邮件服务器 127.0.0.1" in d.reason for d in result.deliveries)
     assert sent_log(config) == []
 
@@ -369,15 +383,15 @@ def test_login_failure_is_reported_and_nothing_recorded(tmp_path: Path, auth_ser
     books = [register_a(tmp_path)]
     config = smtp_config(tmp_path, auth_server.port, user="robot", password="wrong")
     result = remind(books, config)
-    assert (result.sent, result.failed, result.ok) == (0, 2, False)
+    assert (result.sent, result.failed, result.ok) == (0, 3, False)
     assert all("登录失败" in d.reason and "535" in d.reason for d in result.deliveries)
     assert auth_server.inbox.received == [] and sent_log(config) == []
 
     no_password = remind(books, smtp_config(tmp_path, auth_server.port, user="robot"))
-    assert no_password.failed == 2 and "未提供 SMTP 密码" in no_password.deliveries[0].reason
+    assert no_password.failed == 3 and "未提供 SMTP 密码" in no_password.deliveries[0].reason
 
     good = remind(books, smtp_config(tmp_path, auth_server.port, user="robot", password="s3cret"))
-    assert (good.sent, good.ok) == (2, True) and len(auth_server.inbox.received) == 2
+    assert (good.sent, good.ok) == (3, True) and len(auth_server.inbox.received) == 3
 
 
 def test_without_smtp_the_digests_go_to_the_outbox_as_eml_files(tmp_path: Path) -> None:
@@ -385,33 +399,35 @@ def test_without_smtp_the_digests_go_to_the_outbox_as_eml_files(tmp_path: Path) 
     books = [register_a(tmp_path)]
     result = remind(books, config)
     files = sorted((tmp_path / "outbox").glob("*.eml"))
-    assert (result.written, result.sent) == (2, 0) and result.ok and result.transport.startswith("发件箱")
-    assert [f.name.split("-")[:2] for f in files] == [["20261125", LI], ["20261125", ZHANG]]
+    assert (result.written, result.sent) == (3, 0) and result.ok and result.transport.startswith("发件箱")
+    assert [f.name.split("-")[:2] for f in files] == [["20261125", LI], ["20261125", ZHANG], ["20261125", ZHOU]]
     messages = [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
-    assert [m["Subject"] for m in messages] == ["【顾客特殊要求】李强：1 项逾期", "【顾客特殊要求】张伟：1 项逾期，1 项即将到期"]
-    assert messages[1]["Cc"] == ZHOU and "CSR-2026-0001" in messages[1].get_body(("plain",)).get_content()
-    assert remind(books, config).skipped_already_written == 2 and len(list((tmp_path / "outbox").iterdir())) == 2
+    assert [m["Subject"] for m in messages] == ["【顾客特殊要求】李强：1 项逾期", "【顾客特殊要求】张伟：1 项逾期，1 项即将到期",
+                                                "【顾客特殊要求】周建国：1 项本部门案件已升级"]
+    assert messages[1]["Cc"] is None and "CSR-2026-0001" in messages[1].get_body(("plain",)).get_content()
+    assert remind(books, config).skipped_already_written == 3 and len(list((tmp_path / "outbox").iterdir())) == 3
 
 
 def test_dry_run_sends_nothing_and_records_nothing(tmp_path: Path, server: Server) -> None:
     config = smtp_config(tmp_path, server.port)
     result = remind([register_a(tmp_path)], config, dry_run=True)
     assert [(d.digest.recipient.name, d.outcome, d.subject) for d in result.deliveries] == [
+        ("周建国", Outcome.WOULD_SEND, "【顾客特殊要求】周建国：1 项本部门案件已升级"),
         ("张伟", Outcome.WOULD_SEND, "【顾客特殊要求】张伟：1 项逾期，1 项即将到期"),
         ("李强", Outcome.WOULD_SEND, "【顾客特殊要求】李强：1 项逾期")]
     assert result.ok and result.sent == 0 and server.inbox.received == []
     assert not config.state_dir.exists()
-    assert remind([register_a(tmp_path)], config).sent == 2  # the real run afterwards still sends
+    assert remind([register_a(tmp_path)], config).sent == 3  # the real run afterwards still sends
 
 
 def test_people_without_e_mail_are_reported_and_the_others_still_get_theirs(tmp_path: Path, server: Server) -> None:
     people = tuple(p.model_copy(update={"email": ""}) if p.name == "李强" else p for p in REAL_SETTINGS.people)
     book = with_settings(register_a(tmp_path), REAL_SETTINGS.model_copy(update={"people": people}))
     result = remind([book], smtp_config(tmp_path, server.port))
-    assert (result.sent, result.missing_email, result.ok) == (1, 1, False)
+    assert (result.sent, result.missing_email, result.ok) == (2, 1, False)
     assert [(p.code, p.name, p.cases) for p in result.problems] == [
         (ProblemCode.MISSING_EMAIL, "李强", ("CSR-2026-0003",))]
-    assert [r.rcpt_tos for r in server.inbox.received] == [[ZHANG, ZHOU]]
+    assert sorted(r.rcpt_tos for r in server.inbox.received) == [[ZHANG], [ZHOU]]
 
 
 def test_an_unreadable_register_is_reported_and_the_others_go_on(tmp_path: Path, server: Server) -> None:
@@ -421,8 +437,8 @@ def test_an_unreadable_register_is_reported_and_the_others_go_on(tmp_path: Path,
     (tmp_path / "~$清单A.xlsx").write_bytes(b"lock")  # open in Excel: reading it is fine
     result = remind([broken, good, tmp_path / "missing.xlsx"], smtp_config(tmp_path, server.port))
     assert [u.path for u in result.unreadable] == [broken, tmp_path / "missing.xlsx"]
-    assert result.sent == 2 and not result.ok
-    assert result.sent_by_register() == {str(good): 2}
+    assert result.sent == 3 and not result.ok
+    assert result.sent_by_register() == {str(good): 3}
 
 
 def test_today_makes_every_date_rule_deterministic(tmp_path: Path) -> None:
@@ -434,7 +450,15 @@ def test_today_makes_every_date_rule_deterministic(tmp_path: Path) -> None:
     remind([register_a(tmp_path / "one")], first)  # two copies: the record beside each is its own
     remind([register_a(tmp_path / "two")], second)
     a, b = (sorted(c.outbox.glob("*.eml")) for c in (first, second))
-    assert [f.name for f in a] == [f.name for f in b] and [f.read_bytes() for f in a] == [f.read_bytes() for f in b]
+
+    def body(eml: Path, folder: Path) -> str:  # the same but for the register's folder, which each names
+        message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+        text = message["Subject"] + message.get_body(("plain",)).get_content() + message.get_body(("html",)).get_content()
+        return text.replace(folder.as_uri(), "URI").replace(str(folder), "FOLDER")
+
+    assert [f.name for f in a] == [f.name for f in b]
+    assert [body(f, tmp_path / "one") for f in a] == [body(f, tmp_path / "two") for f in b]
+    assert "FOLDER" in body(a[0], tmp_path / "one")
     later = remind(books, Config.defaults(tmp_path / "three"), today=date(2026, 12, 1))
     zhang = next(d.digest for d in later.deliveries if d.digest.recipient.name == "张伟")
     assert [(c.case_no, c.overdue_days) for c in zhang.overdue] == [("CSR-2026-0001", 15), ("CSR-2026-0002", 3)]
@@ -450,9 +474,10 @@ def test_templates_can_be_overridden_from_a_folder_and_html_is_escaped(tmp_path:
         REAL_SETTINGS)
     config = Config.defaults(tmp_path).model_copy(update={"templates": folder})
     result = remind([book], config)
-    [eml] = (tmp_path / "outbox").glob("*.eml")
+    [eml] = (tmp_path / "outbox").glob(f"*{ZHANG}*.eml")
     message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
-    assert result.deliveries[0].subject == message["Subject"] == "CSR 提醒 张伟 1"
+    zhang = next(d for d in result.deliveries if d.digest.recipient.email == ZHANG)
+    assert zhang.subject == message["Subject"] == "CSR 提醒 张伟 1"
     html = message.get_body(("html",)).get_content()
     assert "&lt;script&gt;" in html and "<script>" not in html
     assert "<script>alert(1)</script>" in message.get_body(("plain",)).get_content()
@@ -504,17 +529,17 @@ def test_cli_sends_with_the_registers_of_the_config_and_exits_one_on_failure(
     toml(tmp_path, server.port)
     code, out = cli("--today", "2026-11-25")
     assert code == 1 and "1 行有错误，未纳入提醒" in out, out  # the invalid row of register A
-    assert len(server.inbox.received) == 2 and "已发送 2 封" in out
+    assert len(server.inbox.received) == 3 and "已发送 3 封" in out
     monkeypatch.setenv("XLCSR_SMTP_PORT", str(free_port()))  # the environment wins: a closed port
     code, out = cli("--today", "2026-11-26", "--lang", "en")
-    assert code == 1 and "failed" in out and "2 failed" in out
+    assert code == 1 and "failed" in out and "3 failed" in out
 
 
 def test_cli_outbox_forces_eml_files_even_with_smtp_configured(tmp_path: Path, server: Server) -> None:
     book = register_a(tmp_path)
     code, out = cli(book, "--outbox", tmp_path / "out", "--config", toml(tmp_path, server.port), "--today", "2026-11-25")
     assert code == 1, out  # register A's invalid row
-    assert len(list((tmp_path / "out").glob("*.eml"))) == 2 and server.inbox.received == []
+    assert len(list((tmp_path / "out").glob("*.eml"))) == 3 and server.inbox.received == []
 
 
 def test_cli_bad_config_cannot_run(tmp_path: Path) -> None:

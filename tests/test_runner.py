@@ -59,15 +59,17 @@ def test_run_once_does_the_right_thing_for_each_register(tmp_path: Path) -> None
     assert not summary.ok
 
     mails = outbox_mails(tmp_path)
-    assert set(mails) == {"li.qiang@csrplant.cn", "zhang.wei@csrplant.cn"}
+    assert set(mails) == {"li.qiang@csrplant.cn", "zhang.wei@csrplant.cn", "zhou.jianguo@csrplant.cn"}
     assert "长城汽车" in mails["zhang.wei@csrplant.cn"]  # the open register's reminder still went out
-    assert (good.mails, opened.mails, broken.mails) == (1, 1, 0)
+    assert "本部门逾期超过 5 个工作日的案件】" in mails["zhou.jianguo@csrplant.cn"]  # the manager's summary
+    assert (good.mails, opened.mails, broken.mails) == (2, 2, 0)  # each: its owner's digest and the summary
 
     lines = (tmp_path / "xlcsr-run.log").read_text(encoding="utf-8").splitlines()
     logged = json.loads(lines[-1])
     assert logged["start"] == "2026-11-25T02:00:05" and logged["ok"] is False
     assert [r["rows"] for r in logged["registers"]] == [2, 1, 0]
-    assert [r["mails_written"] for r in logged["registers"]] == [1, 1, 0]  # to the outbox: written, not sent
+    assert [r["mails_written"] for r in logged["registers"]] == [2, 2, 0]  # to the outbox: written, not sent
+    assert logged["mails"]["written"] == 3  # the manager's one summary covers both registers
     assert [r["mails_sent"] for r in logged["registers"]] == [0, 0, 0]
 
 
@@ -76,7 +78,7 @@ def test_a_second_run_the_same_day_sends_nothing_new_and_appends_a_line(tmp_path
     run_once(config, today=TODAY, clock=lambda: NOW)
     second = run_once(config, today=TODAY, clock=lambda: NOW + timedelta(hours=1))
     assert [r.mails for r in second.registers] == [0, 0, 0]
-    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 3
     assert len((tmp_path / "xlcsr-run.log").read_text(encoding="utf-8").splitlines()) == 2
 
 

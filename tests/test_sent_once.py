@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from books import LI, ZHANG, row, write_register
+from books import LI, ZHANG, ZHOU, row, write_register
 from typer.testing import CliRunner
 
 from xlcsr.cli.app import app
@@ -221,3 +221,28 @@ def test_remind_exits_one_when_invalid_rows_were_left_out(tmp_path: Path) -> Non
     book = write_register(tmp_path / "清单.xlsx", [row(客户名称="")])
     result = CliRunner().invoke(app, ["remind", str(book), "--today", "2026-11-25", "--dry-run"])
     assert result.exit_code == 1 and "1 行有错误，未纳入提醒" in result.output
+
+
+def test_the_manager_gets_one_summary_of_everyone_late_and_later_only_the_new_ones(
+        tmp_path: Path, inbox: Inbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    late = [row(案件号="CSR-2026-0001", 负责人="张伟", 截止日期=date(2026, 11, 10)),  # 11 working days
+            row(案件号="CSR-2026-0003", 负责人="李强", 截止日期=date(2026, 11, 12))]  # 9
+    book = register(tmp_path, *late)
+    use_smtp(monkeypatch, inbox)
+    monkeypatch.chdir(tmp_path)
+    code, out = remind(book)
+    assert code == 0, out
+    assert sorted(m["To"].addresses[0].addr_spec for m in inbox.received) == [LI, ZHANG, ZHOU]
+    assert all(m["Cc"] is None for m in inbox.received)  # no copy per person
+    [summary] = inbox.to(ZHOU)
+    text = summary.get_body(("plain",)).get_content()
+    assert summary["Subject"] == "【顾客特殊要求】周建国：2 项本部门案件已升级"
+    assert text.index("CSR-2026-0001｜截止 2026-11-10｜逾期 11 个工作日") < text.index("CSR-2026-0003")
+    assert "负责人 张伟" in text and "负责人 李强" in text
+
+    register(tmp_path, *late, row(案件号="CSR-2026-0009", 负责人="张伟", 截止日期=date(2026, 11, 11)))
+    code, out = remind(book)
+    assert code == 0, out
+    later = inbox.to(ZHOU)[1].get_body(("plain",)).get_content()
+    assert "CSR-2026-0009" in later and "CSR-2026-0001" not in later and "CSR-2026-0003" not in later
+    assert len(inbox.to(LI)) == 1 and len(inbox.received) == 5  # 张伟 and 周建国 get the new case only

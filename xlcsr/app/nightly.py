@@ -106,6 +106,7 @@ class RunSummary:
     today: date | None = None
     dry_run: bool = False
     transport: str = ""
+    mails: dict[str, int] = field(default_factory=dict)  # the run's distinct mails: sent, written, failed, planned
 
     @property
     def ok(self) -> bool:
@@ -121,21 +122,22 @@ class RunSummary:
                 "end": self.ended.isoformat(timespec="seconds") if self.ended else None,
                 "today": self.today.isoformat() if self.today else None,
                 "ok": self.ok, "registers": [r.to_dict() for r in self.registers],
-                "mail_failures": self.mail_failures}
+                "mails": self.mails, "mail_failures": self.mail_failures}
 
     def summary_line(self) -> str:
         """One line for the console: what the run did (or would do) over all registers."""
         regs = self.registers
         rows, invalid = sum(r.rows for r in regs), sum(len(r.invalid_rows) for r in regs)
         skipped, unreadable = sum(len(r.skipped) for r in regs), sum(1 for r in regs if r.failures)
-        failed = sum(r.mails_failed for r in regs)
+        count = self.mails.get  # a digest over several registers is one mail, counted once
+        failed = count("failed", 0)
         if self.dry_run:
             head, head_en = "预览（未写入、未发送）", "dry run (nothing written or sent)"
-            mails = f"将发送邮件 {sum(r.mails_planned for r in regs)} 封"
-            mails_en = f"{sum(r.mails_planned for r in regs)} mails would be sent"
+            mails = f"将发送邮件 {count('planned', 0)} 封"
+            mails_en = f"{count('planned', 0)} mails would be sent"
         else:
             head, head_en = ("运行完成", "run done") if self.ok else ("运行完成，但有问题", "run done with problems")
-            sent, written = sum(r.mails_sent for r in regs), sum(r.mails_written for r in regs)
+            sent, written = count("sent", 0), count("written", 0)
             mails = f"邮件已发送 {sent} 封，已写入发件箱 {written} 封，失败 {failed} 封"
             mails_en = f"{sent} mails sent, {written} written to the outbox, {failed} failed"
         problems = len(self.mail_failures)
@@ -223,6 +225,9 @@ def _note_invalid(run: RegisterRun, rows: list[int]) -> None:
 def _remind(summary: RunSummary, paths: list[Path], config: Config, today: date, clock: Clock) -> None:
     result = send_reminders(paths, today=today, config=config, clock=clock, dry_run=summary.dry_run)
     summary.transport = result.transport
+    summary.mails = {"sent": result.sent, "written": result.written, "failed": result.failed,
+                     "already_sent": result.skipped_already_sent + result.skipped_already_written,
+                     "planned": result.would_send}
     by_path = {str(run.path): run for run in summary.registers}
     for delivery in result.deliveries:
         for label in delivery.digest.registers:

@@ -45,6 +45,7 @@ from xlcsr.mail.sent_log import SentLog, Via, store_in, store_path
 from xlcsr.mail.transport import OutboxTransport, Outgoing, SendOutcome, SmtpTransport, Transport
 from xlcsr.rules.deadlines import ReviewState
 from xlcsr.rules.reminders import (
+    SECTIONS,
     CaseLine,
     Digest,
     DigestPlan,
@@ -228,13 +229,13 @@ class RemindResult:
         return line
 
     def to_rows(self, lang: str = "zh") -> list[list[object]]:
-        """[recipient, cc, overdue, due soon, waiting, status, subject or reason] per digest and problem."""
+        """[recipient, overdue, due soon, waiting, escalated, status, subject or reason] per digest and problem."""
         rows: list[list[object]] = []
         for d in self.deliveries:
             note = d.reason or d.subject
             recipient = f"{d.digest.recipient.name}\n{d.digest.recipient.email}"
-            rows.append([recipient, "\n".join(d.digest.cc), len(d.digest.overdue),
-                         len(d.digest.due_soon), len(d.digest.waiting), d.status(lang), note])
+            rows.append([recipient, len(d.digest.overdue), len(d.digest.due_soon), len(d.digest.waiting),
+                         len(d.digest.escalations), d.status(lang), note])
         for p in self.problems:
             who = f"{p.name or '—'}\n{p.address}" if p.address else p.name or "—"
             rows.append([who, "", "", "", "", p.label(lang), p.text(lang)])
@@ -243,8 +244,8 @@ class RemindResult:
         return rows
 
 
-ROW_HEADERS = {"zh": ["收件人", "抄送", "逾期", "将到期", "待会签", "结果", "主题 / 说明"],
-               "en": ["Recipient", "CC", "Overdue", "Due soon", "Sign-offs", "Result", "Subject / note"]}
+ROW_HEADERS = {"zh": ["收件人", "逾期", "将到期", "待会签", "升级汇总", "结果", "主题 / 说明"],
+               "en": ["Recipient", "Overdue", "Due soon", "Sign-offs", "Escalated", "Result", "Subject / note"]}
 
 
 def make_transport(config: Config) -> Transport:
@@ -313,11 +314,8 @@ def _read_registers(books: Sequence[Path | RegisterBook], today: date, result: R
         result.registers[label] = path
         unsaved = not isinstance(book, Path) and not path.is_absolute()  # a new workbook: no folder of its own
         stores[label] = store_in(config.state_dir) if unsaved else store_path(path.resolve())
-        cases.append(RegisterCases(label, register.settings, records))
+        cases.append(RegisterCases(label, register.settings, records, path="" if unsaved else str(path.resolve())))
     return cases, stores
-
-
-_SECTIONS = ("overdue", "due_soon", "waiting")
 
 
 class _Record:
@@ -334,7 +332,7 @@ class _Record:
     def items(self, digest: Digest) -> dict[str, list[str]]:
         """label → the items of that register the digest lists."""
         found: dict[str, list[str]] = {}
-        for section in _SECTIONS:
+        for section in SECTIONS:
             for line in getattr(digest, section):
                 found.setdefault(line.register, []).append(self.item(section, line))
         return found
@@ -344,16 +342,15 @@ class _Record:
         email = digest.recipient.email
         done = {label: self.logs[label].covered(self.today, email, outbox_too=outbox_too) for label in digest.registers}
         kept = {section: tuple(line for line in getattr(digest, section)
-                               if self.item(section, line) not in done[line.register]) for section in _SECTIONS}
+                               if self.item(section, line) not in done[line.register]) for section in SECTIONS}
         if any(kept.values()):
-            if kept == {section: getattr(digest, section) for section in _SECTIONS}:
+            if kept == {section: getattr(digest, section) for section in SECTIONS}:
                 return digest, None
-            escalated = any(line.escalated for line in kept["overdue"])
-            return replace(digest, **kept, cc=digest.cc if escalated else ()), None
+            return replace(digest, **kept), None
         if not outbox_too:
             return digest, Outcome.ALREADY_SENT
         delivered = all(self.item(section, line) in self.logs[line.register].covered(self.today, email)
-                        for section in _SECTIONS for line in getattr(digest, section))
+                        for section in SECTIONS for line in getattr(digest, section))
         return digest, Outcome.ALREADY_SENT if delivered else Outcome.ALREADY_WRITTEN
 
     def went_out(self, digest: Digest, *, via: Via, sent_at: datetime, forced: bool) -> None:

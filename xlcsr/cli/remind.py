@@ -40,7 +40,7 @@ def remind_command(
                                                 "xlcsr.toml）/ configuration file")] = None,
     lang: Lang = "zh",
 ) -> None:
-    """按人汇总发送逾期与即将到期提醒，逾期过久抄送部门经理 / E-mail each person a digest of their cases.
+    """按人汇总发送逾期与即将到期提醒，逾期过久汇总报告部门经理 / E-mail each person a digest of their cases.
 
     示例邮箱（example.com 等保留域名）和空白邮箱不发送，列为「未配置邮箱」。
 

@@ -87,6 +87,7 @@ class Settings(BaseModel):
     lead_days: int = Field(default=3, ge=0)
     escalation_days: int = Field(default=5, ge=0)
     review_days: int = Field(default=10, ge=0)
+    digest_limit: int = Field(default=50, ge=1)  # cases listed per section of a reminder e-mail
     column_map: dict[str, str] = Field(default_factory=dict)  # the user's header → field key (【列映射】)
     value_map: dict[str, dict[str, str]] = Field(default_factory=dict)  # field key → {user's word: value} (【值映射】)
     from_defaults: bool = False

@@ -86,9 +86,12 @@ def remind_book(book: Any, *, today: date) -> str:
     return result.summary()
 
 
+_COUNTS = ("逾期", "将到期", "待会签", "本部门升级")  # the counting columns of RemindResult.to_rows
+
+
 def _preview_text(preview: RemindResult) -> str:
-    lines = [f"{recipient.splitlines()[0]}：逾期 {overdue}，将到期 {soon}" + (f"（抄送 {cc}）" if cc else "")
-             for recipient, cc, overdue, soon, *_ in preview.to_rows()[:PREVIEW_LINES]]
+    lines = [f"{row[0].splitlines()[0]}：" + "，".join(f"{label} {n}" for label, n in zip(_COUNTS, row[1:5]) if n)
+             for row in preview.to_rows()[:PREVIEW_LINES]]
     if len(preview.to_rows()) > PREVIEW_LINES:
         lines.append("…")
     return "\n".join([preview.summary(), *lines])

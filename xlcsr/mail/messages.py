@@ -19,15 +19,13 @@ from xlcsr.rules.reminders import Digest
 
 def build_message(digest: Digest, rendered: RenderedDigest, *, sender: str, now: datetime) -> EmailMessage:
     """The message for one digest; raises ValueError when an address cannot be written or is an example."""
-    for address in (digest.recipient.email, *digest.cc):  # the rules leave them out; never send one anyway
-        if is_placeholder_email(address):
-            raise ValueError(f"{address} 是示例地址，不发送 / {address} is an example address, not sent")
+    address = digest.recipient.email
+    if is_placeholder_email(address):  # the rules leave them out; never send one anyway
+        raise ValueError(f"{address} 是示例地址，不发送 / {address} is an example address, not sent")
     message = EmailMessage()
     message["Subject"] = rendered.subject
     message["From"] = sender
     message["To"] = Address(display_name=digest.recipient.name, addr_spec=digest.recipient.email)
-    if digest.cc:
-        message["Cc"] = ", ".join(digest.cc)
     message["Date"] = format_datetime(now if now.tzinfo else now.astimezone())
     message["Message-ID"] = message_id(digest, sender, now)
     message["X-Xlcsr-Digest"] = digest.key

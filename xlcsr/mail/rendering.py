@@ -5,10 +5,14 @@
     '【顾客特殊要求】张伟：2 项逾期，1 项即将到期'
 
 Templates (overridable one by one, by file name): `subject.txt.j2`, `digest.txt.j2`, `digest.html.j2`
-(HTML is autoescaped). Each sees `digest` (`overdue`, `due_soon`, `waiting`, `cc`, `escalated`,
-`registers`: lists of case lines with `customer`, `requirement`, `case_no`, `row`, `due`,
-`overdue_days`, `status`, `register`, `waiting_on`, `escalated`), `recipient` (`name`, `email`),
-`today`, and — in the bodies — `subject`. Filter `shorten(limit=40)` cuts long requirements.
+(HTML is autoescaped). Each sees `digest` — its sections `overdue`, `due_soon`, `waiting` and
+`escalations` (a manager's summary of their departments' cases overdue by more than
+`escalation_days`) are lists of case lines with `case_no`, `row`, `customer`, `product`,
+`requirement`, `due`, `overdue_days`, `days_left`, `status`, `owner`, `departments`, `register`,
+`waiting_on`, `escalated`; `escalated` (the recipient's own escalated cases), `cases` (how many in
+all), `limit` (cases listed per section, 设置's 邮件每类最多案件数), `sources` (each register's `name`,
+`folder` and `file:` `uri`) — then `recipient` (`name`, `email`), `today`, and, in the bodies,
+`subject`. Filter `shorten(limit=40)` cuts a text for a template that wants it short.
 """
 
 from __future__ import annotations

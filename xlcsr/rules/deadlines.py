@@ -35,6 +35,7 @@ class CaseTiming:
     due_soon: bool  # open, not overdue, due within the lead days
     review_late: bool  # open, received more than review_days ago, some sign-off missing
     waiting_on: tuple[str, ...]  # departments whose sign-off is outstanding
+    days_left: int = 0  # working days from today to the due date, 0 when due today, overdue or closed
 
     @property
     def closed(self) -> bool:
@@ -58,10 +59,11 @@ def case_timing(record: CsrRecord, settings: Settings, today: date, *,
     due = effective_due(record, settings, calendar)
     closed = record.status in CLOSED_STATUSES
     late = 0 if closed or due >= today else calendar.between(due, today)
-    soon = not closed and due >= today and calendar.between(today, due) <= settings.lead_days
+    left = calendar.between(today, due) if not closed and due >= today else 0
+    soon = not closed and due >= today and left <= settings.lead_days
     waiting = review.unsigned(record.case_no) if review and record.case_no and not closed else ()
     review_late = bool(waiting) and calendar.between(record.received, today) > settings.review_days
-    return CaseTiming(record, due, late, soon, review_late, waiting)
+    return CaseTiming(record, due, late, soon, review_late, waiting, left)
 
 
 def timings(records: list[CsrRecord], settings: Settings, today: date,

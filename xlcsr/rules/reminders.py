@@ -1,26 +1,29 @@
 """Who gets which reminder today: one digest per person, over every register (pure, no I/O).
 
     >>> plan = build_digests([RegisterCases("清单A.xlsx", settings, records)], date(2026, 11, 25))
-    >>> [(d.recipient.name, len(d.overdue), len(d.due_soon), d.cc) for d in plan.digests]
-    [('李强', 2, 1, ('zhou@csrplant.cn',))]
+    >>> [(d.recipient.name, len(d.overdue), len(d.due_soon), len(d.escalations)) for d in plan.digests]
+    [('李强', 2, 1, 0), ('技术部经理', 0, 0, 1)]
 
 Routing: an open case that is overdue or due within the lead days goes to its owner; a case without
 owner goes to the head of each of its departments (the head's e-mail, else the department's). A
 sign-off still outstanding (`CaseTiming.waiting_on`, known once a `ReviewState` is given) goes to the
-head of the department that owes it. A case overdue by more than `escalation_days` working days puts
-its departments' manager e-mails on the CC line. Whoever should get a mail (or a copy) but has no
-e-mail address, or only an example one under a reserved domain (`is_placeholder_email`: the invented
-people of the template and the defaults), is "not configured": a `Problem`, never a recipient and
-never silently dropped. A head with an example address falls back to a real department e-mail.
+head of the department that owes it. A case overdue by more than `escalation_days` working days is
+escalated: each manager e-mail of its departments gets it once, in the `escalations` section of that
+manager's own digest — one summary per manager per run, whatever the number of people late — unless
+the manager already gets the case as its owner. Whoever should get a mail but has no e-mail address,
+or only an example one under a reserved domain (`is_placeholder_email`: the invented people of the
+template and the defaults), is "not configured": a `Problem`, never a recipient and never silently
+dropped. A head with an example address falls back to a real department e-mail.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from pathlib import PurePath, PurePosixPath, PureWindowsPath
 
 from xlcsr.domain.records import CsrRecord
 from xlcsr.domain.settings import Settings, email_addresses, is_placeholder_email
@@ -36,6 +39,38 @@ class RegisterCases:
     settings: Settings
     records: Sequence[CsrRecord]
     review: ReviewState | None = None
+    path: str = ""  # the register's full path, for the mail's folder and link; "" for a never-saved workbook
+
+
+@dataclass(frozen=True)
+class RegisterSource:
+    """Where a register of a digest lives: its label, folder and a `file:` link (empty when unknown)."""
+
+    label: str
+    path: str = ""
+
+    @property
+    def _pure(self) -> PurePath | None:
+        if not self.path:
+            return None
+        windows = PureWindowsPath(self.path)
+        pure: PurePath = windows if windows.drive else PurePosixPath(self.path)
+        return pure if pure.is_absolute() else None
+
+    @property
+    def name(self) -> str:
+        pure = self._pure
+        return pure.name if pure else self.label
+
+    @property
+    def folder(self) -> str:
+        pure = self._pure
+        return str(pure.parent) if pure else ""
+
+    @property
+    def uri(self) -> str:
+        pure = self._pure
+        return pure.as_uri() if pure else ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +90,7 @@ class CaseLine:
     owner: str
     escalated: bool = False
     waiting_on: tuple[str, ...] = ()
+    days_left: int = 0  # working days to the due date (0: due today)
 
     @property
     def identity(self) -> str:
@@ -70,35 +106,51 @@ class Recipient:
         return f"{self.name} <{self.email}>"
 
 
+SECTIONS = ("overdue", "due_soon", "waiting", "escalations")  # a digest's lists of cases, in mail order
+
+
 @dataclass(frozen=True)
 class Digest:
-    """Today's reminder for one recipient; `key` identifies it in the sent log."""
+    """Today's reminder for one recipient; `key` identifies it in the sent log.
+
+    `escalations` are the cases of the departments this recipient manages that are overdue by more
+    than `escalation_days` (others' cases: who, what, how late). `limit` is how many cases each section
+    of the mail lists; `sources` says where each register of the digest lives.
+    """
 
     recipient: Recipient
     today: date
     overdue: tuple[CaseLine, ...] = ()
     due_soon: tuple[CaseLine, ...] = ()
     waiting: tuple[CaseLine, ...] = ()
-    cc: tuple[str, ...] = ()
+    escalations: tuple[CaseLine, ...] = ()
+    limit: int = 50
+    escalation_days: int = 5
+    sources: tuple[RegisterSource, ...] = ()
 
     @property
     def escalated(self) -> tuple[CaseLine, ...]:
+        """The recipient's own overdue cases that have been reported to their department's manager."""
         return tuple(line for line in self.overdue if line.escalated)
 
     @property
+    def cases(self) -> int:
+        return sum(len(getattr(self, section)) for section in SECTIONS)
+
+    @property
     def registers(self) -> tuple[str, ...]:
-        return tuple(sorted({line.register for line in (*self.overdue, *self.due_soon, *self.waiting)}))
+        return tuple(sorted({line.register for section in SECTIONS for line in getattr(self, section)}))
 
     @property
     def key(self) -> str:
         parts = [self.recipient.email.lower(), self.today.isoformat()]
-        for section, lines in (("overdue", self.overdue), ("due_soon", self.due_soon), ("waiting", self.waiting)):
-            parts.extend(sorted(f"{section}:{line.identity}" for line in lines))
+        for section in SECTIONS:
+            parts.extend(sorted(f"{section}:{line.identity}" for line in getattr(self, section)))
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
     def __repr__(self) -> str:
         return (f"<Digest to {self.recipient}: {len(self.overdue)} overdue, {len(self.due_soon)} due soon, "
-                f"{len(self.waiting)} waiting{', cc ' + ', '.join(self.cc) if self.cc else ''}>")
+                f"{len(self.waiting)} waiting, {len(self.escalations)} escalated>")
 
 
 class ProblemCode(StrEnum):
@@ -161,7 +213,14 @@ class _Bucket:
     overdue: dict[str, CaseLine] = field(default_factory=dict)
     due_soon: dict[str, CaseLine] = field(default_factory=dict)
     waiting: dict[str, CaseLine] = field(default_factory=dict)
-    cc: dict[str, None] = field(default_factory=dict)
+    escalations: dict[str, CaseLine] = field(default_factory=dict)
+    managed: list[str] = field(default_factory=list)  # departments whose escalations this recipient gets
+
+    @property
+    def named(self) -> Recipient:
+        if self.recipient.name:
+            return self.recipient
+        return Recipient("、".join(self.managed) + "经理", self.recipient.email)
 
 
 @dataclass(frozen=True)
@@ -185,12 +244,21 @@ def build_digests(registers: Sequence[RegisterCases], today: date, *,
     def bucket(recipient: Recipient) -> _Bucket:
         return buckets.setdefault(recipient.email.lower(), _Bucket(recipient))
 
+    def manager_bucket(address: str, department: str, settings: Settings) -> _Bucket:
+        """A manager's bucket, named after the person with that address (人员), else after what they manage."""
+        person = next((p.name for p in settings.people if p.email.lower() == address.lower()), "")
+        found = bucket(Recipient(person, address))
+        if department not in found.managed:
+            found.managed.append(department)
+        return found
+
     def problem(code: ProblemCode, name: str, register: str, line: CaseLine, address: str = "") -> None:
         cases = missing.setdefault((code, name, register, address), [])
         label = line.case_no or f"第 {line.row} 行"
         if label not in cases:
             cases.append(label)
 
+    escalations: list[tuple[CaseLine, Settings, set[str]]] = []
     for cases in registers:
         settings = cases.settings
         for timing in timings(list(cases.records), settings, today, cases.review or review):
@@ -201,18 +269,16 @@ def build_digests(registers: Sequence[RegisterCases], today: date, *,
                 targets = list(_case_recipients(timing.record, settings))
                 if not targets:
                     problem(ProblemCode.NO_RECIPIENT, "", cases.label, line)
-                managers = list(_managers(timing.record, settings)) if line.escalated else []
+                reached = set()
                 for target in targets:
                     if isinstance(target, _Unconfigured):
                         problem(target.code, target.name, cases.label, line, target.address)
                         continue
                     b = bucket(target)
                     (b.overdue if timing.overdue else b.due_soon)[line.identity] = line
-                    for manager in managers:
-                        if isinstance(manager, _Unconfigured):
-                            problem(manager.code, manager.name, cases.label, line, manager.address)
-                        elif manager.lower() != target.email.lower():
-                            b.cc[manager] = None
+                    reached.add(target.email.lower())
+                if line.escalated:
+                    escalations.append((line, settings, reached))
             for department in timing.waiting_on:
                 target = _department_contact(department, settings)
                 if isinstance(target, _Unconfigured):
@@ -220,18 +286,35 @@ def build_digests(registers: Sequence[RegisterCases], today: date, *,
                 else:
                     bucket(target).waiting[line.identity] = line
 
-    digests = [
-        Digest(b.recipient, today,
-               overdue=tuple(sorted(b.overdue.values(), key=lambda c: (-c.overdue_days, c.due, c.identity))),
-               due_soon=tuple(sorted(b.due_soon.values(), key=lambda c: (c.due, c.identity))),
-               waiting=tuple(sorted(b.waiting.values(), key=lambda c: (c.due, c.identity))),
-               cc=tuple(_unique_ci(b.cc)))
-        for b in buckets.values()
-    ]
+    for line, settings, reached in escalations:  # after every owner's bucket: a manager keeps their own name
+        for department, manager in _managers(line.departments, settings):
+            if isinstance(manager, _Unconfigured):
+                problem(manager.code, manager.name, line.register, line, manager.address)
+            elif manager.lower() not in reached:
+                manager_bucket(manager, department, settings).escalations[line.identity] = line
+
+    sources = {cases.label: RegisterSource(cases.label, cases.path) for cases in registers}
+    first = registers[0].settings if registers else Settings()
+    digests = []
+    for b in buckets.values():
+        digest = Digest(b.named, today, overdue=tuple(sorted(b.overdue.values(), key=_latest_first)),
+                        due_soon=tuple(sorted(b.due_soon.values(), key=_soonest_first)),
+                        waiting=tuple(sorted(b.waiting.values(), key=_soonest_first)),
+                        escalations=tuple(sorted(b.escalations.values(), key=_latest_first)),
+                        limit=first.digest_limit, escalation_days=first.escalation_days)
+        digests.append(replace(digest, sources=tuple(sources[label] for label in digest.registers)))
     digests.sort(key=lambda d: (d.recipient.name, d.recipient.email.lower()))
     problems = tuple(Problem(code, name, register, tuple(cases), address)
                      for (code, name, register, address), cases in missing.items())
     return DigestPlan(tuple(digests), problems)
+
+
+def _latest_first(line: CaseLine) -> tuple[int, date, str]:
+    return -line.overdue_days, line.due, line.identity
+
+
+def _soonest_first(line: CaseLine) -> tuple[date, str]:
+    return line.due, line.identity
 
 
 def _line(label: str, timing: CaseTiming, settings: Settings) -> CaseLine:
@@ -239,7 +322,8 @@ def _line(label: str, timing: CaseTiming, settings: Settings) -> CaseLine:
     return CaseLine(register=label, row=r.row, case_no=r.case_no, customer=r.customer, product=r.product,
                     requirement=r.requirement, due=timing.due, overdue_days=timing.overdue_days,
                     status=r.status or OPEN, departments=r.departments, owner=r.owner,
-                    escalated=timing.overdue_days > settings.escalation_days, waiting_on=timing.waiting_on)
+                    escalated=timing.overdue_days > settings.escalation_days, waiting_on=timing.waiting_on,
+                    days_left=timing.days_left)
 
 
 def _case_recipients(record: CsrRecord, settings: Settings) -> Iterator[Recipient | _Unconfigured]:
@@ -271,19 +355,13 @@ def _first_real(candidates: list[tuple[str, str]], name: str) -> Recipient | _Un
     return _Unconfigured(*example) if example else _Unconfigured(name)
 
 
-def _managers(record: CsrRecord, settings: Settings) -> Iterator[str | _Unconfigured]:
-    """Each address of each department's manager e-mail; an example one, or none, is not configured."""
-    for name in record.departments:
+def _managers(departments: Sequence[str], settings: Settings) -> Iterator[tuple[str, str | _Unconfigured]]:
+    """(department, address) for each manager e-mail of each department; an example one, or none, is not
+    configured."""
+    for name in departments:
         department = next((d for d in settings.departments if d.name == name), None)
         addresses = email_addresses(department.manager_email) if department else ()
         if not addresses:
-            yield _Unconfigured(f"{name}经理")
+            yield name, _Unconfigured(f"{name}经理")
         for address in addresses:
-            yield _Unconfigured(f"{name}经理", address) if is_placeholder_email(address) else address
-
-
-def _unique_ci(addresses: dict[str, None]) -> list[str]:
-    seen: dict[str, str] = {}
-    for address in addresses:
-        seen.setdefault(address.lower(), address)
-    return list(seen.values())
+            yield name, _Unconfigured(f"{name}经理", address) if is_placeholder_email(address) else address

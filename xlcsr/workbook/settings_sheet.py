@@ -135,12 +135,15 @@ PARAMS: tuple[Param, ...] = (
           "截止日期前几天开始提醒负责人", "remind owners this many days before the due date",
           ("提醒天数",)),
     Param("escalation_days", "升级天数", "Escalation days",
-          "逾期几天后抄送部门经理", "copy the department manager after this many days overdue",
+          "逾期超过几个工作日后汇总报告部门经理", "report to the manager after this many working days overdue",
           ("逾期升级天数",)),
     Param("review_days", "评审期限(工作日)", "Review days (working days)",
           "接收后须在几个工作日内完成评审（IATF 16949 §7.5.3.2.2）",
           "working days after receipt by which review must be done (IATF 16949 §7.5.3.2.2)",
           ("评审期限", "Review days")),
+    Param("digest_limit", "邮件每类最多案件数", "Cases per e-mail section",
+          "提醒邮件每一类最多列出几项，其余请在清单中查看", "at most this many cases per section of a reminder",
+          ("提醒邮件最多案件数",)),
 )
 
 # Defined names for the register's dropdowns: name → (block, column).
@@ -416,12 +419,20 @@ def _whole_param(row: _Row, param: Param) -> int:
     return _whole(row, "value", param.zh, param.en)
 
 
+def _positive_param(row: _Row, param: Param) -> int:
+    number = _whole(row, "value", param.zh, param.en)
+    if number < 1:
+        _bad(*row.ref("value"), f"{param.zh}须为正整数，而不是 0", f"{param.en} must be at least 1, not 0")
+    return number
+
+
 _PARAM_VALUE: dict[str, Callable[[_Row, Param], object]] = {
     "case_pattern": _case_pattern,
     "default_priority": _default_priority,
     "lead_days": _whole_param,
     "escalation_days": _whole_param,
     "review_days": _whole_param,
+    "digest_limit": _positive_param,
 }
 
 def _field_of(row: _Row, key: str) -> str:
