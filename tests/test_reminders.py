@@ -557,3 +557,11 @@ def test_cli_without_registers_cannot_run(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.chdir(tmp_path)
     code, out = cli("--dry-run")
     assert code == 2 and "registers" in out
+
+
+def test_a_problem_names_ten_cases_and_counts_the_rest_quickly() -> None:
+    records = [record(f"CSR-2026-{n:05d}", owner="孙工") for n in range(1, 30_001)]  # nobody with that name
+    [problem] = build_digests([RegisterCases("A", PURE, records)], TODAY).problems
+    assert len(problem.cases) == 30_000
+    assert problem.text().endswith("CSR-2026-00010 等 30000 项（A）")
+    assert problem.text("en").endswith("CSR-2026-00010 and 29990 more (A)")

@@ -28,7 +28,7 @@ from xlcsr.rules.deadlines import ReviewState
 from xlcsr.rules.highlight import HighlightPlan, plan_highlight
 from xlcsr.rules.marks import MarkPlan, plan_marks
 from xlcsr.rules.numbering import Assignment, plan_assignment
-from xlcsr.rules.validate import validate_register
+from xlcsr.rules.validate import check_register, validate_register
 from xlcsr.workbook.settings_sheet import column_map_cells
 
 
@@ -63,7 +63,7 @@ def validate_workbook(book: RegisterBook | Path, *, today: date, mark: bool = Fa
     """Validate the register; with `mark`, write the result into the workbook."""
     book = as_book(book, clock)
     register = book.read()
-    report, _ = validate_register(register, today=today)
+    report = check_register(register, today=today)
     if mark:
         book.write_marks(register, plan_marks(report, register, lang))
     return report

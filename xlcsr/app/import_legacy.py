@@ -21,15 +21,23 @@ cell values:
 
 Each report names the old list's file, sheet and cell. The new file is never written over an
 existing one; a new register is validated once written, so the output says what is left to fix.
+
+At scale (100,000 rows): the old list's sheet is parsed once; each date and choice word is mapped
+once (`ValueMapper`); the old list's cells are let go before the new register is written, in one
+stream (`new_books.new_register`), and its 清单 is validated as written, not read back; the plan's
+rows are packed once written (`ImportPlan.pack`); Python's cycle collector rests meanwhile
+(`collector_paused`).
 """
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 
 from xlcsr.domain.case_pattern import CasePattern
@@ -41,11 +49,10 @@ from xlcsr.domain.records import Column, Register, cell_text, column_letter
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Settings
 from xlcsr.domain.vocab import CONTRACT_TYPES, OWN_SHEETS, REGISTER_FILE, REGISTER_SHEET, SETTINGS_SHEET, STATUSES
 from xlcsr.files.legacy import Merged, open_legacy
-from xlcsr.files.new_books import FIRST_DATA_ROW, make_register
-from xlcsr.files.reader import read_register
+from xlcsr.files.new_books import FIRST_DATA_ROW, new_register
 from xlcsr.rules.choices import choice_value
 from xlcsr.rules.validate import validate_register
-from xlcsr.workbook.locate import find_register
+from xlcsr.workbook.locate import SheetSource, find_register
 
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters a workbook cannot hold
 _KIND_NAMES = {"csv": "CSV", "xls": ".xls", "xlsx": ".xlsx", "xlsm": ".xlsm", "xlsb": ".xlsb", "ods": ".ods"}
@@ -60,7 +67,7 @@ class ImportPlan:
 
     mapped: list[Column]  # the old list's columns that go into the template's, by key
     extra: list[Column]  # the old list's columns kept after the template's
-    rows: list[dict[str, object]] = field(default_factory=list)  # by field key
+    rows: list[Mapping[str, object]] = field(default_factory=list)  # by field key: dicts, `Row`s once packed
     extras: list[list[object]] = field(default_factory=list)  # values of the extra columns, per row
     sources: list[int] = field(default_factory=list)  # the old list's row number of each new row
     problems: list[Issue] = field(default_factory=list)  # row and column: the old list's cell
@@ -68,6 +75,7 @@ class ImportPlan:
     skipped: list[int] = field(default_factory=list)  # rows with values only in columns no field maps
     filled: int = 0  # cells given the value of the merged cell above them
     cleaned: int = 0  # cells that held control characters a workbook cannot hold (removed)
+    _new_rows: dict[int, int] = field(default_factory=dict, repr=False, compare=False)  # source row → new row
 
     @property
     def extra_headers(self) -> list[str]:
@@ -75,46 +83,91 @@ class ImportPlan:
 
     def new_row(self, source_row: int) -> int:
         """The row of the new register that the old list's `source_row` went to."""
-        return FIRST_DATA_ROW + self.sources.index(source_row)
+        if len(self._new_rows) != len(self.sources):
+            self._new_rows = {source: FIRST_DATA_ROW + i for i, source in enumerate(self.sources)}
+        return self._new_rows[source_row]
+
+    def pack(self) -> None:
+        """The rows as `Row`s, once written: the values of each, the keys shared (half a dict's memory)."""
+        keys = tuple(self.rows[0]) if self.rows else ()
+        self.rows = [Row(keys, tuple(row.values())) if tuple(row) == keys else row for row in self.rows]
+
+
+class Row(Mapping[str, object]):
+    """A planned row, read-only: its values by the keys it shares with the other rows."""
+
+    __slots__ = ("_keys", "_values")
+
+    def __init__(self, keys: tuple[str, ...], values: tuple[object, ...]):
+        self._keys, self._values = keys, values
+
+    def __getitem__(self, key: str) -> object:
+        try:
+            return self._values[self._keys.index(key)]
+        except ValueError:
+            raise KeyError(key) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 def plan_import(register: Register, rows: Sequence[Sequence[object]], *, settings: Settings = DEFAULT_SETTINGS,
-                merged: Merged = (), lang: str = "zh") -> ImportPlan:
-    """What the new register holds for the old list `register` found in `rows` (its sheet's values from A1)."""
+                merged: Merged = (), lang: str = "zh", data: Sequence[int] | None = None) -> ImportPlan:
+    """What the new register holds for the old list `register` found in `rows` (its sheet's values from A1).
+
+    `data` are the numbers of its data rows, when `register.rows` is let go of (default: theirs).
+    """
     grid = fill_merged(rows, merged, below=register.header_row - 1)
     mapped = sorted(register.columns.values(), key=lambda c: c.index)
-    data = [row.number for row in register.rows]
+    data = [row.number for row in register.rows] if data is None else data
     plan = ImportPlan(mapped, extra_columns(register, grid, data, lang))
-    plan.filled = sum(1 for r, c in grid.filled if r + 1 in data)
+    listed = set(data)
+    plan.filled = sum(1 for r, _ in grid.filled if r + 1 in listed)
+    mapper = ValueMapper(settings, date1904=register.date1904, lang=lang)
+    columns = [(column, column.key or "", column.index, column.key not in _WORDS and column.key != "case_no")
+               for column in mapped]
     for number in data:
         values = grid.rows[number - 1]
+        width = len(values)
         record: dict[str, object] = {}
-        for column in mapped:
-            key = column.key or ""
-            value, cleaned = clean(_at(values, column.index))
-            plan.cleaned += cleaned
-            record[key], problem = map_value(key, value, settings, date1904=register.date1904, lang=lang)
+        for column, key, index, text in columns:
+            value = values[index] if index < width else None
+            if type(value) is str:
+                if not value.isprintable() and _XML_ILLEGAL.search(value):  # isprintable: a quick no
+                    value, plan.cleaned = _XML_ILLEGAL.sub("", value), plan.cleaned + 1
+                if text:  # the most common cell, as mapper.map would map it
+                    record[key] = value if value.strip() else None
+                    continue
+            record[key], problem, translated = mapper.map(key, value)
             if problem:
                 code, detail = problem
                 plan.problems.append(Issue.make(code, row=number, column=column.letter, field=key,
                                                 value=cell_text(value), extra=detail))
-            elif key in _CHOICE_KEYS and record[key] is not None and record[key] != cell_text(value):
-                plan.translated[(key, cell_text(value), str(record[key]))] += 1
-        extras = []
-        for column in plan.extra:
-            value, cleaned = clean(_at(values, column.index))
-            plan.cleaned += cleaned
-            extras.append(extra_value(value))
+            elif translated:
+                plan.translated[(key, *translated)] += 1
         plan.rows.append(record)
-        plan.extras.append(extras)
+        plan.extras.append([_extra(plan, values[c.index] if c.index < width else None) for c in plan.extra])
         plan.sources.append(number)
-    listed = set(data) | set(register.note_rows)
+    listed.update(register.note_rows)
     plan.skipped = [i + 1 for i in range(register.header_row, len(rows))
                     if i + 1 not in listed and any(cell_text(v) for v in rows[i])]
     return plan
 
 
-_CHOICE_KEYS = tuple(f.key for f in FIELD_BY_KEY.values() if f.kind is Kind.CHOICE)
+def _extra(plan: ImportPlan, value: object) -> object:
+    value, cleaned = clean(value)
+    plan.cleaned += cleaned
+    return extra_value(value)
+
+
+_WORDS = {key for key, f in FIELD_BY_KEY.items() if f.kind in (Kind.CHOICE, Kind.DATE)}  # few values, many cells
+_NEVER_BLANK = {int, float, bool, date, datetime}
 
 
 def map_value(key: str, value: object, settings: Settings, *, date1904: bool = False,
@@ -123,24 +176,49 @@ def map_value(key: str, value: object, settings: Settings, *, date1904: bool = F
 
     A value that does not map is kept as written.
     """
-    if value is None or cell_text(value) == "":
-        return None, None
-    kind = FIELD_BY_KEY[key].kind
-    if kind is Kind.DATE:
+    mapped, problem, _ = ValueMapper(settings, date1904=date1904, lang=lang).map(key, value)
+    return mapped, problem
+
+
+class ValueMapper:
+    """`map_value` over the cells of one import: the case pattern compiled once, each date and choice
+    word (few, in many cells) mapped once."""
+
+    def __init__(self, settings: Settings, *, date1904: bool = False, lang: str = "zh"):
+        self.settings, self.date1904, self.lang = settings, date1904, lang
+        self.pattern = CasePattern(settings.case_pattern)
+        self._known: dict[tuple[str, type, object], tuple[object, tuple[Code, str] | None, tuple[str, str] | None]] = {}
+
+    def map(self, key: str, value: object) -> tuple[object, tuple[Code, str] | None, tuple[str, str] | None]:
+        """(value, problem, (word, configured value) when a choice word was translated)."""
+        kind = type(value)
+        if value is None or (kind is str and not value.strip()) or (
+                kind not in _NEVER_BLANK and kind is not str and cell_text(value) == ""):
+            return None, None, None
+        if key == "case_no" and not self.pattern.matches(cell_text(value)):
+            return _plain_number(value), (Code.BAD_CASE_NO, self.pattern.shown), None
+        if key not in _WORDS:
+            return _plain_number(value), None, None
         try:
-            return parse_date(value, date1904=date1904), None
-        except ValueError:
-            return (value if isinstance(value, str) else cell_text(value)), (Code.BAD_DATE, "")
-    if kind is Kind.CHOICE:
-        found = choice_value(settings, key, cell_text(value))
+            return self._known[(key, kind, value)]
+        except KeyError:
+            found = self._known[(key, kind, value)] = self._word(key, value)
+            return found
+        except TypeError:  # a value that cannot be a key
+            return self._word(key, value)
+
+    def _word(self, key: str, value: object) -> tuple[object, tuple[Code, str] | None, tuple[str, str] | None]:
+        if FIELD_BY_KEY[key].kind is Kind.DATE:
+            try:
+                return parse_date(value, date1904=self.date1904), None, None
+            except ValueError:
+                return (value if isinstance(value, str) else cell_text(value)), (Code.BAD_DATE, ""), None
+        text = cell_text(value)
+        found = choice_value(self.settings, key, text)
         if found is None:
-            return value, (Code.BAD_CHOICE, "、".join(allowed_values(settings, key)))
-        return shown_value(settings, key, found, lang), None
-    if key == "case_no":
-        pattern = CasePattern(settings.case_pattern)
-        if not pattern.matches(cell_text(value)):
-            return _plain_number(value), (Code.BAD_CASE_NO, pattern.shown)
-    return _plain_number(value), None
+            return value, (Code.BAD_CHOICE, "、".join(allowed_values(self.settings, key))), None
+        shown = shown_value(self.settings, key, found, self.lang)
+        return shown, None, ((text, shown) if shown != text else None)
 
 
 def extra_value(value: object) -> object:
@@ -172,14 +250,14 @@ def shown_value(settings: Settings, key: str, value: str, lang: str) -> str:
 
 def clean(value: object) -> tuple[object, int]:
     """`value` without the control characters a workbook cannot hold; 1 when some were removed."""
-    if isinstance(value, str) and _XML_ILLEGAL.search(value):
+    if isinstance(value, str) and not value.isprintable() and _XML_ILLEGAL.search(value):
         return _XML_ILLEGAL.sub("", value), 1
     return value, 0
 
 
 @dataclass
 class Grid:
-    rows: list[list[object]]
+    rows: list[Sequence[object]]
     filled: set[tuple[int, int]] = field(default_factory=set)  # (row, column), 0-based
 
 
@@ -188,7 +266,7 @@ def fill_merged(rows: Sequence[Sequence[object]], merged: Merged, *, below: int)
 
     Only down its first column: a cell merged across columns does not spill into the next fields.
     """
-    grid = Grid([list(row) for row in rows])
+    grid = Grid(list(rows))  # a row is copied when a value is given to it
     for (top, left), (bottom, _) in merged:
         if top <= below or top >= len(grid.rows):
             continue
@@ -196,8 +274,8 @@ def fill_merged(rows: Sequence[Sequence[object]], merged: Merged, *, below: int)
         if cell_text(value) == "":
             continue
         for r in range(top + 1, min(bottom, len(grid.rows) - 1) + 1):
-            row = grid.rows[r]
-            if cell_text(_at(row, left)) == "":
+            if cell_text(_at(grid.rows[r], left)) == "":
+                row = grid.rows[r] = list(grid.rows[r])
                 row.extend([""] * (left + 1 - len(row)))
                 row[left] = value
                 grid.filled.add((r, left))
@@ -345,20 +423,57 @@ def import_legacy(legacy: Path, out: Path, *, today: date, sheet: str | None = N
     Refuses (nothing written) when `out` exists or is not an .xlsx, or the old list cannot be read.
     """
     target = import_target(out)
-    source = open_legacy(Path(legacy))
-    register = find_register(source, sheet)
-    carried = not register.settings.from_defaults
-    settings = register.settings if carried else DEFAULT_SETTINGS
-    plan = plan_import(register, source.values(register.sheet), settings=settings,
-                       merged=source.merged(register.sheet), lang=lang)
-    import_target(target)  # still free just before writing
-    target.parent.mkdir(parents=True, exist_ok=True)
-    make_register(target, settings, plan.rows, lang=lang, extra_headers=plan.extra_headers, extra_rows=plan.extras)
-    report, _ = validate_register(read_register(target), today=today)
-    others = [name for name in source.sheet_names() if name != register.sheet and name not in OWN_SHEETS
-              and any(cell_text(v) for row in source.values(name) for v in row)]  # not Excel's empty Sheet2
-    return ImportResult(Path(legacy), target, source.kind, source.encoding, register.sheet, register.header_row,
-                        plan, report, carried, others)
+    with collector_paused():
+        source = open_legacy(Path(legacy))
+        register = find_register(source, sheet)
+        carried = not register.settings.from_defaults
+        settings = register.settings if carried else DEFAULT_SETTINGS
+        data = [row.number for row in register.rows]
+        register = replace(register, rows=[])  # the plan reads the sheet's values: the rows' copies go
+        plan = plan_import(register, source.values(register.sheet), settings=settings,
+                           merged=source.merged(register.sheet), lang=lang, data=data)
+        others = other_sheets(source, register.sheet)
+        read = (source.kind, source.encoding, register.sheet, register.header_row)
+        del source, register  # the old list's cells, let go before the new register is written and checked
+        import_target(target)  # still free just before writing
+        target.parent.mkdir(parents=True, exist_ok=True)
+        report = write_checked(target, plan, settings, lang=lang, today=today)
+    return ImportResult(Path(legacy), target, *read, plan, report, carried, others)
+
+
+def write_checked(target: Path, plan: ImportPlan, settings: Settings, *, lang: str, today: date) -> ValidationReport:
+    """Write `plan` as the new register `target`, and validate it as written (its 清单 not read back)."""
+    new = new_register(target, settings, plan.rows, lang=lang, extra_headers=plan.extra_headers,
+                       extra_rows=plan.extras)
+    plan.pack()
+    written = find_register(new)
+    del new  # its cells, once found
+    return validate_register(written, today=today)[0]
+
+
+def other_sheets(source: SheetSource, imported: str) -> list[str]:
+    """The old list's sheets besides `imported` that hold values (not Excel's empty Sheet2), not xlcsr's own."""
+    return [name for name in source.sheet_names() if name != imported and name not in OWN_SHEETS
+            and any(cell_text(v) for row in source.values(name) for v in row)]
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused: an import makes millions of objects without cycles, and each
+    pass of the collector walks all of them (seconds over 100,000 rows). Refcounting still frees them.
+
+    Afterwards what was made joins the collector's oldest generation (freeze, unfreeze) rather than
+    its youngest, whose next pass would walk it all at once.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.freeze()
+            gc.unfreeze()
+            gc.enable()
 
 
 def import_target(out: Path) -> Path:

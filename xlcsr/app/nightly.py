@@ -31,11 +31,9 @@ import schedule
 
 from xlcsr.app import commands
 from xlcsr.app.config import Config
-from xlcsr.app.remind import send_reminders
+from xlcsr.app.remind import CheckedRegister, check_book, send_reminders
 from xlcsr.disk.atomic import check_unlocked
 from xlcsr.domain.errors import WorkbookChanged, WorkbookLocked, XlcsrError
-from xlcsr.files.file_book import FileBook
-from xlcsr.rules.validate import validate_register
 
 Clock = Callable[[], datetime]
 
@@ -164,14 +162,15 @@ def run_once(config: Config, *, today: date, clock: Clock, dry_run: bool = False
     with lock:
         summary = RunSummary(started=clock(), today=today, dry_run=dry_run)
         readable: list[Path] = []
+        checked: dict[Path, CheckedRegister] = {}  # registers read but not written: reminders take them as read
         for path in config.registers:
             run = run_register(path, today=today, clock=clock, dry_run=dry_run,
-                               name=register_name(path, config.config_dir))
+                               name=register_name(path, config.config_dir), checked=checked)
             summary.registers.append(run)
             if not run.failures:
                 readable.append(path)
         if readable:
-            _remind(summary, readable, config, today, clock)
+            _remind(summary, readable, config, today, clock, checked)
         summary.ended = clock()
         if not dry_run:
             append_log(config.run_log, summary)
@@ -179,25 +178,26 @@ def run_once(config: Config, *, today: date, clock: Clock, dry_run: bool = False
 
 
 def run_register(path: Path, *, today: date, clock: Clock | None = None, dry_run: bool = False,
-                 name: str = "") -> RegisterRun:
+                 name: str = "", checked: dict[Path, CheckedRegister] | None = None) -> RegisterRun:
     """The file-writing steps for one register; a locked, busy or meanwhile saved register is read, not written.
 
     `clock` names the backups (without it, they are named by the replaced file's modification time).
-    With `dry_run` the register is only read: the steps it would take are listed, none is done.
+    With `dry_run` the register is only read: the steps it would take are listed, none is done. A
+    register only read is kept in `checked`, so that the reminders do not read it again.
     """
     run = RegisterRun(path, name)
     try:
         check_unlocked(path)
         if dry_run:
-            _read(path, today, run)
+            _read(path, today, run, checked)
             run.steps.append("highlight")
             return run
-        result = commands.highlight_workbook(FileBook(path, clock=clock), today=today)
+        result = commands.highlight_workbook(commands.as_book(path, clock), today=today)
     except (WorkbookLocked, WorkbookChanged) as exc:
         run.skipped.append(("highlight", str(exc)))
         run.warnings.append(f"已跳过标记逾期：{exc}")
         try:
-            _read(path, today, run)
+            _read(path, today, run, checked)
         except XlcsrError as unreadable:
             run.failures.append(str(unreadable))
         return run
@@ -210,10 +210,12 @@ def run_register(path: Path, *, today: date, clock: Clock | None = None, dry_run
     return run
 
 
-def _read(path: Path, today: date, run: RegisterRun) -> None:
-    report, _ = validate_register(FileBook(path).read(), today=today)
-    run.rows = report.rows
-    _note_invalid(run, sorted(report.bad_rows))
+def _read(path: Path, today: date, run: RegisterRun, checked: dict[Path, CheckedRegister] | None) -> None:
+    read = check_book(path, today)  # as every command reads it: without 设置, xlcsr.toml's [columns]
+    if checked is not None:
+        checked[path] = read
+    run.rows = read.report.rows
+    _note_invalid(run, sorted(read.report.bad_rows))
 
 
 def _note_invalid(run: RegisterRun, rows: list[int]) -> None:
@@ -222,8 +224,10 @@ def _note_invalid(run: RegisterRun, rows: list[int]) -> None:
         run.warnings.append(invalid_rows_text(run))
 
 
-def _remind(summary: RunSummary, paths: list[Path], config: Config, today: date, clock: Clock) -> None:
-    result = send_reminders(paths, today=today, config=config, clock=clock, dry_run=summary.dry_run)
+def _remind(summary: RunSummary, paths: list[Path], config: Config, today: date, clock: Clock,
+            checked: dict[Path, CheckedRegister]) -> None:
+    result = send_reminders(paths, today=today, config=config, clock=clock, dry_run=summary.dry_run,
+                            checked=checked)
     summary.transport = result.transport
     summary.mails = {"sent": result.sent, "written": result.written, "failed": result.failed,
                      "already_sent": result.skipped_already_sent + result.skipped_already_written,

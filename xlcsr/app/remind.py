@@ -28,7 +28,7 @@ when nobody at all could be reminded, which the summary then says in so many wor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -38,6 +38,9 @@ from pathlib import Path
 from xlcsr.app.commands import RegisterBook, as_book
 from xlcsr.app.config import Config
 from xlcsr.domain.errors import XlcsrError
+from xlcsr.domain.issues import ValidationReport
+from xlcsr.domain.records import CsrRecord
+from xlcsr.domain.settings import Settings
 from xlcsr.domain.vocab import SETTINGS_SHEET
 from xlcsr.mail.messages import build_message
 from xlcsr.mail.rendering import RenderedDigest, Renderer
@@ -58,8 +61,9 @@ from xlcsr.rules.reminders import (
 from xlcsr.rules.validate import validate_register
 
 __all__ = [
-    "CaseLine", "Delivery", "Digest", "DigestPlan", "Outcome", "Problem", "ProblemCode", "Recipient",
-    "RegisterCases", "RemindResult", "Renderer", "build_digests", "make_transport", "send_reminders",
+    "CaseLine", "CheckedRegister", "Delivery", "Digest", "DigestPlan", "Outcome", "Problem", "ProblemCode",
+    "Recipient", "RegisterCases", "RemindResult", "Renderer", "build_digests", "check_book", "make_transport",
+    "send_reminders",
 ]
 
 Clock = Callable[[], datetime]
@@ -244,6 +248,22 @@ class RemindResult:
         return rows
 
 
+@dataclass(frozen=True)
+class CheckedRegister:
+    """What reminders need of a register once read and validated: its settings, report and records."""
+
+    settings: Settings
+    report: ValidationReport
+    records: list[CsrRecord]
+
+
+def check_book(book: Path | RegisterBook, today: date) -> CheckedRegister:
+    """Read the register and validate it (the rows themselves are not kept)."""
+    register = as_book(book).read()
+    report, records = validate_register(register, today=today)
+    return CheckedRegister(register.settings, report, records)
+
+
 ROW_HEADERS = {"zh": ["收件人", "逾期", "将到期", "待会签", "升级汇总", "结果", "主题 / 说明"],
                "en": ["Recipient", "Overdue", "Due soon", "Sign-offs", "Escalated", "Result", "Subject / note"]}
 
@@ -257,12 +277,17 @@ def make_transport(config: Config) -> Transport:
 
 def send_reminders(books: Sequence[Path | RegisterBook], *, today: date, config: Config, clock: Clock,
                    dry_run: bool = False, force: bool = False, review: ReviewState | None = None,
-                   transport: Transport | None = None) -> RemindResult:
-    """Read the registers, build today's digests, send what was not sent yet, record what went out."""
+                   transport: Transport | None = None, checked: Mapping[Path, CheckedRegister] | None = None,
+                   ) -> RemindResult:
+    """Read the registers, build today's digests, send what was not sent yet, record what went out.
+
+    `checked` holds registers the caller has read and validated today already (the nightly run), by
+    path: those are not read again.
+    """
     transport = transport or make_transport(config)
     result = RemindResult(today, dry_run, transport.description,
                           via=Via.OUTBOX if isinstance(transport, OutboxTransport) else Via.SMTP, forced=force)
-    cases, stores = _read_registers(books, today, result, config)
+    cases, stores = _read_registers(books, today, result, config, checked or {})
     plan = build_digests(cases, today, review=review)
     result.problems.extend(plan.problems)
     renderer = Renderer(config.templates)
@@ -295,8 +320,8 @@ def _register_path(book: Path | RegisterBook) -> Path:
     return Path(fullname) if isinstance(fullname, str) and fullname else Path(getattr(book, "label", ""))
 
 
-def _read_registers(books: Sequence[Path | RegisterBook], today: date, result: RemindResult,
-                    config: Config) -> tuple[list[RegisterCases], dict[str, Path]]:
+def _read_registers(books: Sequence[Path | RegisterBook], today: date, result: RemindResult, config: Config,
+                    checked: Mapping[Path, CheckedRegister]) -> tuple[list[RegisterCases], dict[str, Path]]:
     """The cases of each readable register, and label → the store that records its digests."""
     paths = [_register_path(book) for book in books]
     names = [path.name for path in paths]
@@ -304,17 +329,18 @@ def _read_registers(books: Sequence[Path | RegisterBook], today: date, result: R
     for book, path in zip(books, paths):
         label = path.name if names.count(path.name) == 1 else str(path)
         try:
-            register = as_book(book).read()
+            read = checked.get(path) if isinstance(book, Path) else None
+            if read is None:
+                read = check_book(book, today)
         except XlcsrError as exc:
             result.unreadable.append(Unreadable(path, str(exc)))
             continue
-        report, records = validate_register(register, today=today)
-        if report.bad_rows:
-            result.skipped_rows[path] = len(report.bad_rows)
+        if read.report.bad_rows:
+            result.skipped_rows[path] = len(read.report.bad_rows)
         result.registers[label] = path
         unsaved = not isinstance(book, Path) and not path.is_absolute()  # a new workbook: no folder of its own
         stores[label] = store_in(config.state_dir) if unsaved else store_path(path.resolve())
-        cases.append(RegisterCases(label, register.settings, records, path="" if unsaved else str(path.resolve())))
+        cases.append(RegisterCases(label, read.settings, read.records, path="" if unsaved else str(path.resolve())))
     return cases, stores
 
 

@@ -14,7 +14,6 @@ import typer
 
 from xlcsr.cli import render
 from xlcsr.cli.options import XlcsrCommand, XlcsrGroup
-from xlcsr.excel.addin import build_addin, install_addin, user_config_path
 
 addin_app = typer.Typer(
     name="addin",
@@ -23,6 +22,26 @@ addin_app = typer.Typer(
     add_completion=False,
     cls=XlcsrGroup,
 )
+
+
+# The add-in machinery (the VBA project, the .xlam package) is imported only when `xlcsr addin` runs.
+
+def build_addin(out: Path) -> Path:
+    from xlcsr.excel.addin import build_addin
+
+    return build_addin(out)
+
+
+def install_addin(xlam: Path | None) -> Path:
+    from xlcsr.excel.addin import install_addin
+
+    return install_addin(xlam)
+
+
+def user_config_path() -> Path:
+    from xlcsr.excel.addin import user_config_path
+
+    return user_config_path()
 
 
 @addin_app.command(cls=XlcsrCommand)

@@ -2,6 +2,8 @@
 
 Exit codes: 0 done and clean; 1 done but problems found; 2 could not run (nothing written).
 Only the command line asks the real clock: it passes `datetime.now` down to name the backups.
+A verb imports the app module it calls when it runs, so `xlcsr --version` or `xlcsr validate`
+starts without loading what other verbs need (openpyxl, the mail stack, the add-in builder).
 
     $ xlcsr validate 顾客特殊要求清单.xlsx --json
 """
@@ -16,7 +18,6 @@ from typing import Annotated
 import typer
 
 import xlcsr
-from xlcsr.app import commands
 from xlcsr.cli import render
 from xlcsr.cli.addin import addin_app
 from xlcsr.cli.columns import columns_command
@@ -66,6 +67,8 @@ def validate(
 
     Example: xlcsr validate 顾客特殊要求清单.xlsx --mark
     """
+    from xlcsr.app import commands
+
     report = commands.validate_workbook(book, today=today_or_now(today), mark=mark, lang=lang,
                                          clock=datetime.now)
     if as_json:
@@ -85,6 +88,8 @@ def assign(book: Book, today: Today = None, lang: Lang = "zh") -> None:
 
     Example: xlcsr assign 顾客特殊要求清单.xlsx
     """
+    from xlcsr.app import commands
+
     result = commands.assign_case_numbers(book, today=today_or_now(today), clock=datetime.now)
     render.show_assignment(result, lang)
     raise typer.Exit(1 if result.skipped else 0)
@@ -97,6 +102,8 @@ def highlight(book: Book, today: Today = None, lang: Lang = "zh") -> None:
 
     Example: xlcsr highlight 顾客特殊要求清单.xlsx
     """
+    from xlcsr.app import commands
+
     result = commands.highlight_workbook(book, today=today_or_now(today), lang=lang, clock=datetime.now)
     render.show_highlight(result, lang)
     raise typer.Exit(1 if result.skipped else 0)
@@ -110,6 +117,8 @@ def init(directory: Annotated[Path, typer.Argument(metavar="DIR", help="目标�
 
     Example: xlcsr init ./CSR
     """
+    from xlcsr.app import commands
+
     written, kept = commands.init_workbooks(directory, lang=lang)
     render.show_init(written, kept, lang)
     raise typer.Exit(1 if kept else 0)
@@ -124,6 +133,8 @@ def demo(directory: Annotated[Path, typer.Argument(
 
     Example: xlcsr demo ./demo
     """
+    from xlcsr.app import commands
+
     outcome = commands.run_demo(directory, today=today_or_now(today), lang=lang, clock=datetime.now)
     render.show_demo(outcome, lang)
 

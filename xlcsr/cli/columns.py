@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from xlcsr.app.commands import ColumnsResult, understand_columns
 from xlcsr.cli import render
 from xlcsr.cli.options import Lang
 from xlcsr.domain.fields import FIELD_BY_KEY
+
+if TYPE_CHECKING:
+    from xlcsr.app.commands import ColumnsResult
 
 HOW = {"zh": {"alias": "表头（别名）", "mapping": "列映射", "duplicate": "重复，未用", "unknown": "未知"},
        "en": {"alias": "header (alias)", "mapping": "column mapping", "duplicate": "repeated, unused",
@@ -35,6 +37,8 @@ def columns_command(
 
     Example: xlcsr columns 顾客特殊要求清单.xlsx --apply
     """
+    from xlcsr.app.commands import understand_columns
+
     result = understand_columns(book, apply=apply, lang=lang, clock=datetime.now)
     show_columns(result, lang)
     raise typer.Exit(1 if result.unresolved else 0)

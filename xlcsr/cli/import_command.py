@@ -10,14 +10,16 @@ The lead registers it in `xlcsr.cli.app`:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from xlcsr.app.import_legacy import ImportResult, import_legacy
 from xlcsr.cli.options import Lang, Today, today_or_now
+
+if TYPE_CHECKING:
+    from xlcsr.app.import_legacy import ImportResult
 
 console = Console(highlight=False)
 
@@ -43,6 +45,8 @@ def import_command(
 
     Example: xlcsr import 旧清单.xls --out 顾客特殊要求清单.xlsx
     """
+    from xlcsr.app.import_legacy import import_legacy
+
     result = import_legacy(legacy, out, today=today_or_now(today), sheet=sheet, lang=lang)
     show_import(result, lang)
     raise typer.Exit(0 if result.ok else 1)

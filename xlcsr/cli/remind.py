@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from xlcsr.app.config import load_config
-from xlcsr.app.remind import ROW_HEADERS, RemindResult, send_reminders
 from xlcsr.cli.options import Lang, Today, today_or_now
+
+if TYPE_CHECKING:
+    from xlcsr.app.remind import RemindResult
 
 console = Console(highlight=False)
 
@@ -52,6 +53,9 @@ def remind_command(
 
     Example: xlcsr remind 顾客特殊要求清单.xlsx --dry-run
     """
+    from xlcsr.app.config import load_config
+    from xlcsr.app.remind import send_reminders
+
     settings = load_config(config)
     if outbox is not None:
         settings = settings.model_copy(update={"smtp": None, "outbox": outbox})
@@ -66,6 +70,8 @@ def remind_command(
 
 
 def show_reminders(result: RemindResult, lang: str = "zh") -> None:
+    from xlcsr.app.remind import ROW_HEADERS
+
     rows = result.to_rows(lang)
     if rows:
         table = Table(show_lines=False)

@@ -10,9 +10,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from xlcsr.domain.issues import ValidationReport
-from xlcsr.domain.records import Column
-
 try:  # recent typer carries its own copy of click (typer._click); older releases raise click's exceptions
     from typer._click import exceptions as click_errors
 except ImportError:  # pragma: no cover
@@ -20,6 +17,8 @@ except ImportError:  # pragma: no cover
 
 if TYPE_CHECKING:
     from xlcsr.app import commands
+    from xlcsr.domain.issues import ValidationReport
+    from xlcsr.domain.records import Column
 
 ClickException = click_errors.ClickException
 

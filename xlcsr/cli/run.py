@@ -5,15 +5,16 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from xlcsr.app.config import load_config, require_registers
-from xlcsr.app.nightly import RunSummary, run_once, serve
 from xlcsr.cli import render
 from xlcsr.cli.options import Today, today_or_now
+
+if TYPE_CHECKING:
+    from xlcsr.app.nightly import RunSummary
 
 
 def run_command(
@@ -32,6 +33,9 @@ def run_command(
 
     Example: xlcsr run --config xlcsr.toml --once --today 2026-11-25
     """
+    from xlcsr.app.config import load_config, require_registers
+    from xlcsr.app.nightly import run_once, serve
+
     settings = load_config(config)
     require_registers(settings)
     if once or dry_run or today is not None:

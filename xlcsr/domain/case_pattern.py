@@ -47,7 +47,7 @@ class CasePattern:
         return year, int(match["seq"])
 
     def matches(self, text: str) -> bool:
-        return self.parse(text) is not None
+        return self.regex.match(text.strip()) is not None
 
     def key(self, year: int) -> str:
         """The state key of the sequence a year draws from."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -35,11 +36,13 @@ RESERVED_DOMAINS = ("example.com", "example.org", "example.net", "example", "inv
 _ADDRESS_SEPARATORS = re.compile(r"[;,，；、\n]+")
 
 
+@lru_cache(maxsize=4096)  # the same few addresses are asked about for every case of a register
 def email_addresses(text: str) -> tuple[str, ...]:
     """The addresses of one e-mail cell: one, or several separated by ; , ，；、 or a line break."""
     return tuple(part.strip() for part in _ADDRESS_SEPARATORS.split(text or "") if part.strip())
 
 
+@lru_cache(maxsize=4096)
 def is_placeholder_email(text: str) -> bool:
     """True when an address of `text` lies under a reserved domain (example.com, *.invalid, localhost …).
 

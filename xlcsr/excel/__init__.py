@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 from xlcsr.domain.errors import XlcsrError
-from xlcsr.excel import button_actions
 from xlcsr.excel.buttons import BUTTON_BY_TAG, BUTTONS
 
 TITLE = "顾客特殊要求"
@@ -23,6 +22,8 @@ __all__ = ["BUTTONS", "dispatch"]
 
 def dispatch(tag: str, book: Any = None, today: date | None = None) -> str:
     """Run the button `tag` on `book` (default: the workbook that called), tell the user, return the message."""
+    from xlcsr.excel import button_actions  # the app layer, imported when a button runs (not for addin/)
+
     if book is None:
         import xlwings as xw
 

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlcsr.app import commands
 from xlcsr.app.config import load_config, register_defaults
-from xlcsr.app.import_legacy import free_target, import_legacy
-from xlcsr.app.remind import RemindResult, send_reminders
 from xlcsr.domain.records import Column
 from xlcsr.excel.live_book import LiveBook
 from xlcsr.rules.highlight import counts_text
+
+if TYPE_CHECKING:  # the reminder and import machinery is imported by its own button
+    from xlcsr.app.remind import RemindResult
 
 PREVIEW_LINES = 15
 
@@ -72,6 +73,8 @@ def remind_book(book: Any, *, today: date) -> str:
 
     Settings come from `xlcsr.toml` beside the workbook (else the outbox folder there).
     """
+    from xlcsr.app.remind import send_reminders
+
     config = load_config(None, cwd=_folder_of(book))
     live = _live(book)
     preview = send_reminders([live], today=today, config=config, clock=datetime.now, dry_run=True)
@@ -116,6 +119,8 @@ IMPORT_FILTER = "旧清单 (*.xls;*.xlsx;*.xlsm;*.xlsb;*.ods;*.csv),*.xls;*.xlsx
 
 def import_book(book: Any, *, today: date) -> str:
     """导入: an old list picked in Excel's file dialog becomes a new register beside it, opened in Excel."""
+    from xlcsr.app.import_legacy import free_target, import_legacy
+
     try:
         chosen = book.app.api.GetOpenFilename(IMPORT_FILTER, 1, "选择要导入的旧清单")
     except AttributeError:  # no Windows file dialog (Excel for Mac)

@@ -4,10 +4,10 @@
     >>> register = book.read()
     >>> book.write_assignment(register, plan)   # backup .xlcsr-backup/顾客特殊要求清单-20261125-080000-000000.xlsx
 
-The workbook's zip is opened once per command, on first need (formulas when reading, then the
-write), so a command reads the file twice at most: calamine for the values, the zip for the rest.
-The file's stamp (size, modification time, file id) is taken when the command first reads it; a
-write refuses (WorkbookChanged, nothing written) when the file on disk is another by then, say
+Reading takes calamine's values and streams the register sheet's XML for its formulas; the whole
+package (`XlsxPackage`, and the patch writer with it) is loaded only by a command that writes, when
+it writes. The file's stamp (size, modification time, file id) is taken when the command first reads
+it; a write refuses (WorkbookChanged, nothing written) when the file on disk is another by then, say
 because someone saved it in Excel meanwhile. `clock` names the backups; without one they are named
 by the replaced file's modification time.
 """
@@ -17,17 +17,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xlcsr.disk.atomic import FileStamp, stamp_of
 from xlcsr.domain.records import Register
 from xlcsr.domain.settings import Settings
 from xlcsr.files.reader import FileSource
-from xlcsr.files.register_writer import write_assignment, write_highlight, write_marks, write_settings_cells
-from xlcsr.ooxml.package import XlsxPackage
-from xlcsr.rules.highlight import HighlightPlan
-from xlcsr.rules.marks import MarkPlan
-from xlcsr.rules.numbering import Assignment
 from xlcsr.workbook.locate import find_register
+
+if TYPE_CHECKING:
+    from xlcsr.ooxml.package import XlsxPackage
+    from xlcsr.rules.highlight import HighlightPlan
+    from xlcsr.rules.marks import MarkPlan
+    from xlcsr.rules.numbering import Assignment
 
 Clock = Callable[[], datetime]
 
@@ -46,7 +48,10 @@ class FileBook:
 
     @property
     def package(self) -> XlsxPackage:
+        """The whole package, for a write (opened once)."""
         if self._package is None:
+            from xlcsr.ooxml.package import XlsxPackage
+
             self._take_stamp()
             self._package = XlsxPackage.open(self.path)
         return self._package
@@ -56,21 +61,27 @@ class FileBook:
         """The file's values as calamine reads them, opened once."""
         if self._source is None:
             self._take_stamp()
-            self._source = FileSource(self.path, lambda: self.package)
+            self._source = FileSource(self.path)
         return self._source
 
     def read(self) -> Register:
         return find_register(self.source, defaults=self.defaults)
 
     def write_assignment(self, register: Register, plan: Assignment) -> None:
+        from xlcsr.files.register_writer import write_assignment
+
         write_assignment(self.package, register, plan)
         self._save()
 
     def write_marks(self, register: Register, plan: MarkPlan) -> None:
+        from xlcsr.files.register_writer import write_marks
+
         write_marks(self.package, register, plan)
         self._save()
 
     def write_highlight(self, register: Register, plan: HighlightPlan) -> None:
+        from xlcsr.files.register_writer import write_highlight
+
         write_highlight(self.package, register, plan)
         self._save()
 
@@ -78,6 +89,8 @@ class FileBook:
         return self.source.values(sheet)
 
     def write_settings_cells(self, register: Register, cells: dict[str, str]) -> None:
+        from xlcsr.files.register_writer import write_settings_cells
+
         write_settings_cells(self.package, cells)
         self._save()
 

@@ -14,7 +14,9 @@ the one of `,` `;` and tab that splits the rows into columns (an Excel `sep=` fi
 `="007"`, Excel's way of keeping a code as text in a CSV, is read as `007`.
 
 `merged(sheet)` gives the merged ranges ((first row, first column), (last row, last column),
-0-based), so the import can give every row of a merged cell its value.
+0-based), so the import can give every row of a merged cell its value. A workbook's sheet is parsed
+once (calamine parses it again on every `get_sheet_by_name`): finding the register, planning the
+import and the merged ranges all use that one reading.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import python_calamine
 from lxml import etree
@@ -32,6 +37,7 @@ from xlcsr.domain.errors import FormatNotEdited, LegacyUnreadable, WorkbookEncry
 from xlcsr.files.reader import FileSource, check_workbook
 
 Merged = list[tuple[tuple[int, int], tuple[int, int]]]
+T = TypeVar("T")
 
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -72,9 +78,25 @@ class XlsxSource(FileSource):
     def __init__(self, path: Path):
         super().__init__(path)
         self.kind = "xlsm" if path.suffix.lower() == ".xlsm" else "xlsx"
+        self._sheets = _Sheets(self.book)
+        self._looking: dict[str, _InThread[set[str]]] = {}  # formulas looked for while calamine parses
+
+    def values(self, sheet: str) -> list[list[object]]:
+        return self._sheets.values(sheet, super().values)
+
+    def rows(self, sheet: str) -> Iterator[list[object]]:
+        """The rows of `values(sheet)` (the import plans from those same values, so they are read once);
+        the sheet's formulas are looked for meanwhile, while calamine parses."""
+        if sheet not in self._looking:
+            self._looking[sheet] = _InThread(lambda: FileSource.formulas(self, sheet))
+        return iter(self.values(sheet))
+
+    def formulas(self, sheet: str) -> set[str]:
+        looking = self._looking.pop(sheet, None)
+        return looking.result() if looking is not None else super().formulas(sheet)
 
     def merged(self, sheet: str) -> Merged:
-        return _calamine_merged(self.book, sheet)
+        return self._sheets.merged(sheet)
 
 
 class CalamineSource:
@@ -96,15 +118,17 @@ class CalamineSource:
                 f"cannot read {path.name} (.{kind}): its content is damaged; let Excel or WPS repair it and "
                 "save it") from exc
 
+        self._sheets = _Sheets(self.book)
+
     def sheet_names(self) -> list[str]:
         return list(self.book.sheet_names)
 
     def values(self, sheet: str) -> list[list[object]]:
-        try:
-            return self.book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        except Exception as exc:  # calamine raises several kinds
-            raise LegacyUnreadable(f"{self.path.name} 的工作表「{sheet}」已损坏，无法读取 / "
-                                   f"sheet '{sheet}' of {self.path.name} is damaged and cannot be read") from exc
+        return self._sheets.values(sheet, self._damaged)
+
+    def _damaged(self, sheet: str) -> list[list[object]]:
+        raise LegacyUnreadable(f"{self.path.name} 的工作表「{sheet}」已损坏，无法读取 / "
+                               f"sheet '{sheet}' of {self.path.name} is damaged and cannot be read")
 
     def formulas(self, sheet: str) -> set[str]:
         return set()
@@ -115,7 +139,7 @@ class CalamineSource:
     def merged(self, sheet: str) -> Merged:
         if self.kind == "ods":
             return _ods_merged(self.path, sheet)
-        return _calamine_merged(self.book, sheet)
+        return self._sheets.merged(sheet)
 
 
 _KINDS = {"xls": ".xls（Excel 97-2003 工作簿）", "xlsb": ".xlsb（Excel 二进制工作簿）",
@@ -135,14 +159,14 @@ class CsvSource:
             raise LegacyUnreadable(f"无法读取 {path.name}（{exc.strerror}） / "
                                    f"cannot read {path.name} ({exc.strerror})") from exc
         text, self.encoding = decode_text(data, path.name)
-        self.delimiter, self.rows = parse_delimited(text)
+        self.delimiter, self.table = parse_delimited(text)
         self.sheet = path.stem[:_SHEET_NAME_MAX] or "CSV"
 
     def sheet_names(self) -> list[str]:
         return [self.sheet]
 
     def values(self, sheet: str) -> list[list[object]]:
-        return [list(row) for row in self.rows] if sheet == self.sheet else []
+        return self.table if sheet == self.sheet else []  # type: ignore[return-value]
 
     def formulas(self, sheet: str) -> set[str]:
         return set()
@@ -258,9 +282,54 @@ def _is_ods(path: Path) -> bool:
         return False
 
 
-def _calamine_merged(book: python_calamine.CalamineWorkbook, sheet: str) -> Merged:
+class _InThread(Generic[T]):
+    """`work()` run in a thread; `result()` waits for what it returns, or raises what it raised."""
+
+    def __init__(self, work: Callable[[], T]):
+        self._work, self._value, self._error = work, None, None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._work()
+        except BaseException as error:  # handed to the caller of result()
+            self._error = error
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+
+class _Sheets:
+    """Each sheet of a calamine workbook parsed once (a second `get_sheet_by_name` parses it again): its
+    values and merged ranges kept until the source is dropped."""
+
+    def __init__(self, book: python_calamine.CalamineWorkbook):
+        self.book = book
+        self._read: dict[str, tuple[list[list[object]], Merged]] = {}
+
+    def values(self, sheet: str, damaged: Callable[[str], list[list[object]]]) -> list[list[object]]:
+        """The values of `sheet`; what `damaged(sheet)` says (an error, no values) when calamine cannot read it."""
+        if sheet not in self._read:
+            try:
+                found = self.book.get_sheet_by_name(sheet)
+                self._read[sheet] = (found.to_python(skip_empty_area=False), _merged_ranges(found))
+            except Exception:  # calamine raises several kinds
+                return damaged(sheet)
+        return self._read[sheet][0]
+
+    def merged(self, sheet: str) -> Merged:
+        if sheet not in self._read:
+            self.values(sheet, lambda _: [])
+        return self._read[sheet][1] if sheet in self._read else []
+
+
+def _merged_ranges(sheet: python_calamine.CalamineSheet) -> Merged:
     try:
-        return list(book.get_sheet_by_name(sheet).merged_cell_ranges or [])
+        return list(sheet.merged_cell_ranges or [])
     except Exception:  # calamine knows no merged cells for this format or sheet: none are filled
         return []
 

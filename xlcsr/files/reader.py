@@ -4,6 +4,12 @@
     >>> register.header_row, register.columns["customer"].letter
     (3, 'B')
 
+The register sheet's rows are handed over one at a time (`FileSource.rows`), never as a second copy
+of the sheet. Its formulas are found by streaming the sheet's XML out of the zip in blocks, in a
+thread while calamine parses the values (both let go of the GIL): a block without `<f` is skipped
+unparsed, and a formula cell is placed by its own `r` (`formula_cells`); only a sheet whose formula
+cells lack it is parsed whole (`parsed_formula_cells`).
+
 Before calamine sees a file, its bytes say what it is (never only its name): a password-protected
 workbook, an .xls, .xlsb or .ods, a folder, an empty, cut-off or non-Excel file is refused with one
 message saying what it is and what to do (`check_workbook`). Excel 4.0 macro sheets and dialog
@@ -14,21 +20,24 @@ file itself is never changed by reading.
 from __future__ import annotations
 
 import io
+import re
 import struct
+import threading
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO, Generic, TypeVar
 
 import python_calamine
 from lxml import etree
 
 from xlcsr.domain.errors import FormatNotEdited, WorkbookEncrypted, WorkbookUnreadable
 from xlcsr.domain.records import Register
-from xlcsr.ooxml.cells import cell_ref, split_ref
-from xlcsr.ooxml.package import XlsxPackage
 from xlcsr.ooxml.parts import rels_path, resolve_target
 from xlcsr.workbook.locate import find_register
+
+T = TypeVar("T")
 
 
 def read_register(path: str | Path, sheet: str | None = None) -> Register:
@@ -37,24 +46,40 @@ def read_register(path: str | Path, sheet: str | None = None) -> Register:
 
 
 class FileSource:
-    """A workbook file as a `SheetSource`; `package` gives its zip when formulas must be found."""
+    """A workbook file as a `SheetSource`: values from calamine, formulas from the sheet's XML."""
 
-    def __init__(self, path: Path, package: Callable[[], XlsxPackage] | None = None):
+    def __init__(self, path: Path):
         self.path = path
         self.label = str(path)
-        self._package = package or (lambda: XlsxPackage.open(path))
         self.book = open_calamine(path)
+        self._workbook: _WorkbookXml | None = None
+        self._scans: dict[str, _Background[set[str]]] = {}
 
     def sheet_names(self) -> list[str]:
         return list(self.book.sheet_names)
 
     def values(self, sheet: str) -> list[list[object]]:
-        """The cells of `sheet`; none for a chart sheet, WorkbookUnreadable for a damaged worksheet."""
+        """The cells of `sheet` from A1; none for a chart sheet, WorkbookUnreadable for a damaged worksheet."""
+        grid = self._grid(sheet)
+        return [] if grid is None else grid.to_python(skip_empty_area=False)
+
+    def rows(self, sheet: str) -> Iterator[list[object]]:
+        """The rows of `values(sheet)`, one at a time; the sheet's formulas are looked for meanwhile."""
+        if sheet not in self._scans:
+            self._scans[sheet] = _Background(lambda: self._find_formulas(sheet))
+        grid = self._grid(sheet)
+        if grid is None or grid.start is None:  # a chart sheet, an empty sheet
+            return iter(())
+        left = grid.start[1]
+        rows = grid.iter_rows()  # from row 1 (calamine pads the rows above), from the first used column
+        return rows if not left else ([""] * left + row for row in rows)
+
+    def _grid(self, sheet: str) -> python_calamine.CalamineSheet | None:
         try:
-            return self.book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            return self.book.get_sheet_by_name(sheet)
         except Exception as exc:  # calamine raises several kinds
             if not self._is_worksheet(sheet):
-                return []
+                return None
             name = self.path.name
             raise WorkbookUnreadable(
                 f"工作簿 {name} 的工作表「{sheet}」已损坏，无法读取：请在 Excel 中打开修复后另存 / "
@@ -66,38 +91,178 @@ class FileSource:
         return "worksheet" in kinds.get(sheet, "").lower()
 
     def date1904(self) -> bool:
-        return self._package().date1904
+        return self._workbook_xml().date1904
 
     def formulas(self, sheet: str) -> set[str]:
-        """References of the cells of `sheet` that hold a formula.
+        """References of the cells of `sheet` that hold a formula (found while `rows` was read, if it was)."""
+        scan = self._scans.pop(sheet, None)
+        return scan.result() if scan is not None else self._find_formulas(sheet)
 
-        A row without `r` follows the row before it and a cell without `r` the cell before it
-        (ECMA-376 §18.3.1.73, §18.3.1.4), as Excel reads them.
-        """
-        patch = self._package().sheet(sheet)
-        if not patch.has_formulas():
+    def _find_formulas(self, sheet: str) -> set[str]:
+        part = self._workbook_xml().worksheets.get(sheet)
+        if part is None:  # a chart sheet
             return set()
-        refs: set[str] = set()
-        row = col = 0
-        ref = ""
-        xml = io.BytesIO(patch.package.read(patch.part))
-        for event, element in etree.iterparse(xml, events=("start", "end"), tag=("{*}row", "{*}c")):
-            if etree.QName(element).localname == "row":
-                if event == "start":
-                    row, col = _position(element.get("r"), row), 0
-                else:
-                    element.clear()
-            elif event == "start":
-                try:
-                    row, col = split_ref(element.get("r") or "")
-                except ValueError:  # no r (or a broken one): the cell after the one before
-                    row, col = max(row, 1), col + 1
-                ref = cell_ref(row, col)
+        try:
+            with zipfile.ZipFile(self.path) as package:
+                found = formula_cells(package.open(part))
+                return found if found is not None else parsed_formula_cells(package.open(part))
+        except _DAMAGED as exc:
+            raise _damaged(self.path) from exc
+
+    def _workbook_xml(self) -> _WorkbookXml:
+        if self._workbook is None:
+            try:
+                with zipfile.ZipFile(self.path) as package:
+                    self._workbook = _WorkbookXml.read(package)
+            except _DAMAGED as exc:
+                raise _damaged(self.path) from exc
+        return self._workbook
+
+
+class _WorkbookXml:
+    """What xl/workbook.xml says: the date system, and each worksheet's part in the zip."""
+
+    def __init__(self, date1904: bool, worksheets: dict[str, str]):
+        self.date1904 = date1904
+        self.worksheets = worksheets
+
+    @classmethod
+    def read(cls, package: zipfile.ZipFile) -> _WorkbookXml:
+        names = {name.lower(): name for name in package.namelist()}
+        main = _main_part(package, names) or ""
+        workbook = etree.fromstring(package.read(names[main.lower()]))
+        pr = workbook.find("{*}workbookPr")
+        date1904 = pr is not None and pr.get("date1904", "0").strip().lower() in ("1", "true")
+        rels_name = names.get(rels_path(main).lower())
+        rels = etree.fromstring(package.read(rels_name)) if rels_name else []
+        targets = {rel.get("Id", ""): resolve_target(main, rel.get("Target", "")) for rel in rels
+                   if rel.get("Type", "").endswith("/worksheet")}
+        worksheets = {}
+        for sheet in workbook.iter("{*}sheet"):
+            target = targets.get(_rel_id(sheet) or "")
+            if target is not None and target.lower() in names:
+                worksheets[sheet.get("name", "")] = names[target.lower()]
+        return cls(date1904, worksheets)
+
+
+def _rel_id(element: etree._Element) -> str | None:
+    """The r:id of a <sheet>, whichever namespace the relationships use (transitional or Strict)."""
+    return next((v for k, v in element.attrib.items() if etree.QName(k).namespace
+                 and etree.QName(k).localname == "id"), None)
+
+
+class _Background(Generic[T]):
+    """`work` run in a thread; `result()` waits for its value, or raises what it raised."""
+
+    def __init__(self, work: Callable[[], T]):
+        self._work = work
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._work()
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+        finally:
+            del self._work  # it may hold its owner: no cycle is left behind
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+
+# --- formulas, from the sheet's XML ---------------------------------------------------------------
+
+_BLOCK = 1 << 20  # bytes of sheet XML looked at at once
+_FORMULA_TAG = re.compile(rb"<(?:[\w.-]+:)?f[\s>/]")
+_CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c(?=[\s>/])([^>]*)>")
+_R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_DATA_END = re.compile(rb"</(?:[\w.-]+:)?sheetData\s*>|<(?:[\w.-]+:)?sheetData\s*/>")
+
+
+def formula_cells(xml: IO[bytes]) -> set[str] | None:
+    """References of the cells holding a formula in a worksheet's XML, read in blocks.
+
+    A block without `<f` is not parsed; a formula is placed by the `r` of its cell (the tag just
+    before it). None when one cannot be (no `r`, XML comments or CDATA): `parsed_formula_cells` then.
+    """
+    refs: set[str] = set()
+    for block in _data_blocks(xml):
+        if (b"<f" in block or b":f" in block) and not _block_formulas(block, refs):
+            return None
+    return refs
+
+
+def _data_blocks(xml: IO[bytes]) -> Iterator[bytes]:
+    """The XML up to the end of sheetData, in blocks cut after `c>` (the end of a cell, mostly)."""
+    pending = b""
+    while True:
+        chunk = xml.read(_BLOCK)
+        data = pending + chunk
+        if b"sheetData" in data and (end := _DATA_END.search(data)):
+            yield data[:end.start()]
+            return
+        cut = data.rfind(b"c>") + 2 if chunk else len(data)
+        if cut > 1:
+            yield data[:cut]
+            data = data[cut:]
+        if not chunk:
+            return
+        pending = data
+
+
+def _block_formulas(block: bytes, refs: set[str]) -> bool:
+    """Add the cells of `block` holding an `<f>` (a cell's first child); False for one without a usable `r`."""
+    from xlcsr.ooxml.cells import cell_ref, split_ref  # imported only for a sheet with formulas
+
+    if b"<!--" in block or b"<![CDATA[" in block:
+        return False
+    for formula in _FORMULA_TAG.finditer(block):
+        cell = _CELL_TAG.match(block, max(block.rfind(b"<", 0, formula.start()), 0))
+        opened = cell is not None and not cell[1].endswith(b"/") and not block[cell.end():formula.start()].strip()
+        r = _R_ATTR.search(cell[1]) if opened else None
+        if r is None:
+            return False
+        try:
+            refs.add(cell_ref(*split_ref((r[1] or r[2]).decode("ascii"))))
+        except (ValueError, UnicodeDecodeError):
+            return False
+    return True
+
+
+def parsed_formula_cells(xml: IO[bytes]) -> set[str]:
+    """References of the cells holding a formula, the whole XML parsed.
+
+    A row without `r` follows the row before it and a cell without `r` the cell before it
+    (ECMA-376 §18.3.1.73, §18.3.1.4), as Excel reads them.
+    """
+    from xlcsr.ooxml.cells import cell_ref, split_ref
+
+    refs: set[str] = set()
+    row = col = 0
+    ref = ""
+    for event, element in etree.iterparse(xml, events=("start", "end"), tag=("{*}row", "{*}c")):
+        if etree.QName(element).localname == "row":
+            if event == "start":
+                row, col = _position(element.get("r"), row), 0
             else:
-                if any(etree.QName(child).localname == "f" for child in element):
-                    refs.add(ref)
                 element.clear()
-        return refs
+        elif event == "start":
+            try:
+                row, col = split_ref(element.get("r") or "")
+            except ValueError:  # no r (or a broken one): the cell after the one before
+                row, col = max(row, 1), col + 1
+            ref = cell_ref(row, col)
+        else:
+            if any(etree.QName(child).localname == "f" for child in element):
+                refs.add(ref)
+            element.clear()
+    return refs
 
 
 def _position(r: str | None, previous: int) -> int:

@@ -6,7 +6,8 @@
     >>> write_highlight(package, register, plan_highlight(register, records, today))
 
 Only the cells named change; xlcsr's bookkeeping goes to the very hidden sheet `_xlcsr`. The caller
-saves the package (`FileBook` does, with its stamp and clock).
+saves the package (`FileBook` does, with its stamp and clock). 逾期天数 goes in as one column write
+(`SheetPatch.set_column`), so rows with nothing to write or clear in it cost next to nothing.
 """
 
 from __future__ import annotations
@@ -78,10 +79,10 @@ def write_highlight(package: XlsxPackage, register: Register, plan: HighlightPla
     column = plan.column.letter
     if plan.new_column:
         _write_header(sheet, register, plan.column)
-    for row, days in sorted(plan.values.items()):
-        sheet.set_value(f"{column}{row}", days)
+    sheet.set_column(column, plan.values)
     if plan.new_column:
-        sheet.set_column_width(column, column_width(plan.column.header, plan.values.values()))
+        days = {value for value in plan.values.values() if value is not None}
+        sheet.set_column_width(column, column_width(plan.column.header, days))
     entry = plan.state()
     entry["front"] = "file"
     entry["legend"]["styles"] = _write_legend(sheet, plan, dict(dict(previous.get("legend") or {}).get("styles") or {}))

@@ -13,19 +13,20 @@ fails every message of the run; a refused recipient fails that message only.
 from __future__ import annotations
 
 import re
-import smtplib
-import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from xlcsr.disk.atomic import write_atomically
+
+if TYPE_CHECKING:  # smtplib, ssl and email.policy are imported where a message goes out, not by every command
+    import smtplib
+    import ssl
+    from email.message import EmailMessage
 
 
 class SmtpConfig(BaseModel):
@@ -116,6 +117,9 @@ class SmtpTransport:
         return outcomes
 
     def _connect(self) -> smtplib.SMTP:
+        import smtplib
+        import ssl
+
         host, port = self.smtp.host or "", self.smtp.port
         context = self.context or ssl.create_default_context()
         try:
@@ -150,6 +154,8 @@ class SmtpTransport:
 
     def _send_one(self, connection: smtplib.SMTP, item: Outgoing) -> tuple[SendOutcome, bool]:
         """The outcome, and whether the connection can carry on."""
+        import smtplib
+
         try:
             refused = connection.send_message(item.message)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -181,6 +187,8 @@ class OutboxTransport:
         return f"<OutboxTransport {self.folder}>"
 
     def send(self, batch: Sequence[Outgoing]) -> list[SendOutcome]:
+        from email import policy
+
         outcomes = []
         for item in batch:
             target = self.folder / f"{item.day:%Y%m%d}-{_safe(item.recipient)}-{item.key[:12]}.eml"
@@ -204,6 +212,8 @@ def _refusal(recipients: dict[str, tuple[int, bytes]], prefix: str = "收件人�
 
 
 def _describe(exc: BaseException) -> str:
+    import smtplib
+
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"{exc.smtp_code} {_text(exc.smtp_error)}"
     return str(exc) or type(exc).__name__
@@ -214,6 +224,8 @@ def _text(reply: bytes | str) -> str:
 
 
 def _close(connection: smtplib.SMTP) -> None:
+    import smtplib
+
     try:
         connection.quit()
     except (OSError, smtplib.SMTPException):

@@ -10,6 +10,7 @@ import math
 import re
 from datetime import date, datetime, time
 from decimal import Decimal
+from itertools import product
 from xml.sax.saxutils import escape
 
 from xlcsr.domain.records import column_letter
@@ -23,13 +24,21 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 
+_AZ = [chr(c) for c in range(65, 91)]
+COLUMN_LETTERS = ["", *_AZ, *map("".join, product(_AZ, repeat=2)), *map("".join, product(_AZ, repeat=3))][: MAX_COL + 1]
+_NUMBERS = {letters: c for c, letters in enumerate(COLUMN_LETTERS) if c}
+
+
 def col_letter(col: int) -> str:
     """3 → 'C', 28 → 'AB' (1-based)."""
-    return column_letter(col - 1)
+    return COLUMN_LETTERS[col] if 0 < col <= MAX_COL else column_letter(col - 1)
 
 
 def col_number(letters: str) -> int:
     """'AB' → 28."""
+    known = _NUMBERS.get(letters)
+    if known is not None:
+        return known
     n = 0
     for ch in letters.upper():
         n = n * 26 + ord(ch) - 64
@@ -38,7 +47,7 @@ def col_number(letters: str) -> int:
 
 def split_ref(ref: str) -> tuple[int, int]:
     """'$B$7' → (7, 2): 1-based row and column."""
-    m = _REF.fullmatch(ref.strip())
+    m = _REF.fullmatch(ref) or _REF.fullmatch(ref.strip())
     if not m:
         raise ValueError(f"not a cell reference: {ref!r}")
     row, col = int(m.group(2)), col_number(m.group(1))
@@ -48,7 +57,7 @@ def split_ref(ref: str) -> tuple[int, int]:
 
 
 def cell_ref(row: int, col: int) -> str:
-    return f"{col_letter(col)}{row}"
+    return f"{COLUMN_LETTERS[col] if 0 < col <= MAX_COL else col_letter(col)}{row}"
 
 
 def split_range(ref: str) -> tuple[int, int, int, int]:

@@ -10,7 +10,11 @@ Parts keep their order in the zip and their bytes, unless an edit is about them:
 worksheets, styles.xml, workbook.xml, the rels and [Content_Types].xml, and new parts (appended).
 Untouched entries are copied as they are stored (local header, extra field, compressed data, data
 descriptor, central-directory record); only the offsets change, the archive comment stays.
-Shared strings are never rewritten; new text goes in as inline strings.
+An edited worksheet is never joined into one buffer: its pieces (the source's bytes between the
+rows that changed, and those rows) go straight to the deflater, which uses every core for a large
+part (`xlcsr.ooxml.deflate`). A part is inflated into one buffer of its size, once: the patch of a
+worksheet keeps it, and `read` gives that back. Shared strings are never rewritten; new text goes
+in as inline strings.
 
 Strict Open XML (purl.oclc.org namespaces) is recognised when the package is opened (`ns`), and what
 xlcsr adds to such a workbook is Strict too. Every part xlcsr adds gets a content type, also in
@@ -46,6 +50,7 @@ from xlcsr.ooxml.cells import (
     number_text,
     split_ref,
 )
+from xlcsr.ooxml.deflate import deflate
 from xlcsr.ooxml.notes import CT_VML
 from xlcsr.ooxml.parts import STRICT, STRICT_MAIN_NS, TRANSITIONAL, Namespaces, Rel, rels_path, resolve_target
 from xlcsr.ooxml.sheet import SheetPatch
@@ -65,6 +70,7 @@ _XML_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False)
 _DEFAULT_TYPES = {"rels": CT_RELS, "vml": CT_VML}
 
 Cell = str | int | float | date | datetime | None
+Pieces = tuple[bytes | memoryview, ...]  # a part's bytes, to be written one after the other
 
 
 class XlsxPackage:
@@ -279,28 +285,35 @@ class XlsxPackage:
         """The whole workbook as .xlsx/.xlsm bytes.
 
         An entry whose part is unchanged is copied as stored in the source (raw compressed bytes,
-        headers, extra fields, data descriptor); changed and new parts are deflated.
+        headers, extra fields, data descriptor); changed and new parts are deflated, an edited
+        worksheet straight from its pieces (the source's bytes between the rows that changed).
         """
         self._flush()
-        out = bytearray()
+        return self._zip_bytes()
+
+    def _zip_bytes(self) -> bytes:
+        """The zip of the parts as they stand (after `_flush`), joined once."""
+        raw = memoryview(self._raw)
+        out: list[bytes | memoryview] = []
         central = []
+        offset = 0
         for name in self._order:
             if name in self._removed:
                 continue
             stored = self._stored.get(name)
-            offset = len(out)
             if stored is not None and (name not in self._data or self._unchanged(name)):
-                out += self._raw[stored.start : stored.end]
                 central.append(_moved_record(stored.central, offset))
+                entry: list[bytes | memoryview] = [raw[stored.start : stored.end]]
             else:
                 data = self._data[name] if name in self._data else _serialize(self._xml[name])
-                local, record = _new_entry(name, data, stored, offset)
-                out += local
+                local, packed, record = _new_entry(name, data, stored, offset)
                 central.append(record)
-        start = len(out)
-        out += b"".join(central)
-        out += _end_of_central_directory(len(central), start, len(out) - start, self._zip.comment)
-        return bytes(out)
+                entry = [local, packed]
+            out += entry
+            offset += sum(len(piece) for piece in entry)
+        directory = b"".join(central)
+        out += [directory, _end_of_central_directory(len(central), offset, len(directory), self._zip.comment)]
+        return b"".join(out)
 
     def _differs(self) -> bool:
         """True when a part is new, gone or different: edits that put back what was there write nothing."""
@@ -314,15 +327,15 @@ class XlsxPackage:
         known = self._compared.get(name)
         if known is not None and known[0] is data:
             return known[1]
-        same = (name == CONTENT_TYPES or len(data) == self._infos[name].file_size) and _same_part(
-            name, data, self._original(name))
+        same = (name == CONTENT_TYPES or _size(data) == self._infos[name].file_size) and _same_part(
+            name, data, self._source_bytes(name))
         self._compared[name] = (data, same)
         return same
 
     def _flush(self) -> None:
         for patch in self._sheets.values():
             if patch.changed:
-                self.write(patch.part, patch.to_bytes())
+                self.write(patch.part, tuple(patch.pieces()))
         if self._styles is not None and self._styles.changed:
             self.write(self._styles_part, self._styles.to_bytes())
         self._cover_new_parts()
@@ -384,8 +397,8 @@ class XlsxPackage:
         if name in self._dirty:
             return _serialize(self._xml[name])
         if name in self._data:
-            return self._data[name]
-        return self._original(name)
+            return _joined(self._data[name])
+        return self._source_bytes(name)
 
     def xml(self, name: str) -> etree._Element:
         """The parsed part `name` (cached; call `touch` after changing it)."""
@@ -398,10 +411,17 @@ class XlsxPackage:
                 raise _damaged_xml(self.source, name, exc) from exc
         return self._xml[name]
 
+    def _source_bytes(self, name: str) -> bytes:
+        """The source's bytes of part `name`: a worksheet opened for patching has them already."""
+        patch = next((p for p in self._sheets.values() if p.part == name), None)
+        return patch.original if patch is not None else self._original(name)
+
     def _original(self, name: str) -> bytes:
         """The source's bytes of part `name`, inflated and checked against its CRC."""
         info = self._infos[name]
         try:
+            if info.compress_type == zipfile.ZIP_DEFLATED and not info.flag_bits & _FLAG_ENCRYPTED:
+                return _inflated(self._raw, self._stored[name])
             return self._zip.read(info)
         except _ENTRY_ERRORS as exc:
             raise _damaged_entry(self.source, name, exc) from exc
@@ -410,7 +430,8 @@ class XlsxPackage:
         """Mark the parsed part `name` as changed."""
         self._dirty.add(self._canonical(name))
 
-    def write(self, name: str, data: bytes) -> None:
+    def write(self, name: str, data: bytes | Pieces) -> None:
+        """Make `data` (bytes, or pieces to be written one after the other) the content of part `name`."""
         name = self._canonical(name)
         self._xml.pop(name, None)
         self._dirty.discard(name)
@@ -734,7 +755,8 @@ _LOCATOR64 = struct.Struct("<4sIQI")
 _LOCAL_SIG, _CENTRAL_SIG, _DESCRIPTOR_SIG = b"PK\x03\x04", b"PK\x01\x02", b"PK\x07\x08"
 _EOCD_SIG, _EOCD64_SIG, _LOCATOR64_SIG = b"PK\x05\x06", b"PK\x06\x06", b"PK\x06\x07"
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_FLAG_DESCRIPTOR, _FLAG_UTF8 = 0x08, 0x800
+_FLAG_ENCRYPTED, _FLAG_DESCRIPTOR, _FLAG_UTF8 = 0x01, 0x08, 0x800
+_MAX_RATIO = 1032  # deflate inflates no byte into more than this many
 _MAX32, _ZIP64_EXTRA, _UNICODE_PATH = 0xFFFFFFFF, 0x0001, 0x7075
 # what zipfile and zlib raise for an entry they cannot inflate or whose CRC is wrong
 _ENTRY_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError)
@@ -743,7 +765,8 @@ _ENTRY_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, 
 @dataclass(frozen=True)
 class _Stored:
     """One entry of the source zip: its bytes from the local header to the end of its data
-    (descriptor included), its raw central-directory record, its raw name and local extra field."""
+    (descriptor included), its raw central-directory record, its raw name and local extra field,
+    and where its data starts."""
 
     info: zipfile.ZipInfo
     start: int
@@ -751,6 +774,7 @@ class _Stored:
     central: bytes
     name: bytes
     local_extra: bytes
+    data: int  # where its compressed data starts
 
 
 def _stored_entries(data: bytes, zf: zipfile.ZipFile, source: str) -> dict[str, _Stored]:
@@ -824,7 +848,19 @@ def _stored_entry(data: bytes, info: zipfile.ZipInfo, record: bytes, name: bytes
                            f"part {info.filename} is incomplete; truncated file?")
     if info.flag_bits & _FLAG_DESCRIPTOR:
         end += _descriptor_length(data, end, info)
-    return _Stored(info, start, end, record, name, local_extra)
+    return _Stored(info, start, end, record, name, local_extra, name_end + local[10])
+
+
+def _inflated(raw: bytes, stored: _Stored) -> bytes:
+    """A deflated entry's data, inflated into one buffer of the size the zip gives it (zipfile would
+    grow one and copy it: twice the part at once), checked against its size and CRC."""
+    info = stored.info
+    data = memoryview(raw)[stored.data : stored.data + info.compress_size]
+    size = info.file_size if info.file_size <= _MAX_RATIO * info.compress_size + 1024 else 16384
+    out = zlib.decompress(data, -15, max(size, 1))
+    if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+        raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+    return out
 
 
 def _descriptor_length(data: bytes, at: int, info: zipfile.ZipInfo) -> int:
@@ -855,12 +891,10 @@ def _moved_record(record: bytes, offset: int) -> bytes:
     raise ValueError("zip64 offset without a zip64 extra field")
 
 
-def _new_entry(name: str, data: bytes, stored: _Stored | None, offset: int) -> tuple[bytes, bytes]:
-    """(local header and data, central-directory record) of `data` deflated, keeping what the
-    source said of the entry (name bytes, time, attributes, extra fields but zip64, comment)."""
-    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
-    packed = compressor.compress(data) + compressor.flush()
-    crc = zlib.crc32(data)
+def _new_entry(name: str, data: bytes | Pieces, stored: _Stored | None, offset: int) -> tuple[bytes, bytes, bytes]:
+    """(local header, deflated data, central-directory record) of `data`, keeping what the source
+    said of the entry (name bytes, time, attributes, extra fields but zip64, comment)."""
+    packed, crc, size = deflate((data,) if isinstance(data, bytes) else data)
     if stored is not None:
         info, record = stored.info, stored.central
         fixed = _CENTRAL.unpack_from(record)
@@ -876,14 +910,14 @@ def _new_entry(name: str, data: bytes, stored: _Stored | None, offset: int) -> t
         date_time = _ZIP_EPOCH
         made_by, internal, external = 20, 0, 0
         central_extra = comment = local_extra = b""
-    if max(len(packed), len(data)) >= _MAX32:
+    if max(len(packed), size) >= _MAX32:
         raise UnsafeEdit(f"部件 {name} 超过 4 GB / part {name} is larger than 4 GB")
     time_, date_ = _dos_time(date_time)
-    sizes = (crc, len(packed), len(data), len(name_bytes))
+    sizes = (crc, len(packed), size, len(name_bytes))
     local = _LOCAL.pack(_LOCAL_SIG, 20, flags, zipfile.ZIP_DEFLATED, time_, date_, *sizes, len(local_extra))
     central = _CENTRAL.pack(_CENTRAL_SIG, made_by, 20, flags, zipfile.ZIP_DEFLATED, time_, date_, *sizes,
                             len(central_extra), len(comment), 0, internal, external, _offset32(offset))
-    return local + name_bytes + local_extra + packed, central + name_bytes + central_extra + comment
+    return local + name_bytes + local_extra, packed, central + name_bytes + central_extra + comment
 
 
 def _without_zip64(extra: bytes) -> bytes:
@@ -945,9 +979,27 @@ def _check_text_lengths(name: str, rows: Sequence[Sequence[Cell]]) -> None:
                 )
 
 
-def _same_part(name: str, new: bytes, old: bytes) -> bool:
+def _size(data: bytes | Pieces) -> int:
+    return len(data) if isinstance(data, bytes) else sum(len(piece) for piece in data)
+
+
+def _joined(data: bytes | Pieces) -> bytes:
+    return data if isinstance(data, bytes) else b"".join(data)
+
+
+def _same_bytes(pieces: Pieces, old: bytes) -> bool:
+    """True when the pieces one after the other are `old`, compared piece by piece."""
+    view, pos = memoryview(old), 0
+    for piece in pieces:
+        if view[pos : pos + len(piece)] != piece:
+            return False
+        pos += len(piece)
+    return pos == len(old)
+
+
+def _same_part(name: str, new: bytes | Pieces, old: bytes) -> bool:
     """Equal bytes; for [Content_Types].xml, the same entries in any order (OPC gives order no meaning)."""
-    if new == old:
+    if new == old or (not isinstance(new, bytes) and _same_bytes(new, old)):
         return True
     if name != CONTENT_TYPES:
         return False

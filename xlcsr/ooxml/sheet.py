@@ -9,13 +9,20 @@
     sheet.set_column_width("P", 15)             # only the <col> covering P changes (a range is split)
     package.save()
 
-The sheet XML is never parsed as a whole: the `<row>` elements of touched rows are found by a
-byte scan, parsed alone, changed and spliced back, so a 100,000-row sheet costs one scan.
-A row or cell without r is the one after the row or cell before it, as SpreadsheetML says; the
-rows xlcsr rewrites get r on themselves and their cells, every other row keeps its bytes.
-Value edits of formula cells, of covered cells of merged ranges, of table headers and of pivot
-tables are refused with UnsafeEdit before anything changes; a damaged row (malformed XML, a row
-or cell number that is not one or out of order) with WorkbookUnreadable, naming file, sheet, row.
+The sheet XML is never parsed, and no row becomes a tree. The part stays the bytes it was read
+as (`original`); one search over them finds where each `<row>` starts; a cell is found in its
+row's bytes, rewritten as bytes and spliced in (`xlcsr.ooxml.rows`), and each edited row is kept
+as its new bytes, nothing more. On save the package deflates `pieces()`: views of the source
+between the edited rows, and those rows. So writing one column into 100,000 rows costs a few byte
+searches per row and one deflate of the part, and a cell edit nothing but its row.
+
+A row or cell without r is the one after the row or cell before it, as SpreadsheetML says; a row
+xlcsr writes into gets r (and loses its spans hint), its cells too when some had none; every other
+row keeps its bytes. Value edits of formula cells, of covered cells of merged ranges, of table
+headers and of pivot tables are refused with UnsafeEdit before anything changes. A damaged row is
+refused with WorkbookUnreadable, naming file, sheet and row: a row number that is not one or out of
+order, a cell beside the one written that names another row or comes out of order, and, checked
+with expat before a row is first rewritten, malformed XML.
 
 A column written right beside an Excel table (its header cell in the table's header row) or a row
 written right under it joins the table on save: its ref, autoFilter and tableColumns grow, the new
@@ -26,12 +33,16 @@ The sheet's own autoFilter grows the same way (`auto_filter()` says to what).
 from __future__ import annotations
 
 import bisect
+import io
 import re
-from collections.abc import Callable, Sequence
+from array import array
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import PurePath
+from typing import NamedTuple
+from xml.parsers import expat
 
 from lxml import etree
 
@@ -44,17 +55,17 @@ from xlcsr.ooxml.cells import (
     Value,
     cell_ref,
     clean_text,
+    col_letter,
+    col_number,
     excel_serial,
     number_text,
     split_range,
     split_ref,
-    text_needs_preserve,
 )
 from xlcsr.ooxml.notes import CT_COMMENTS, CT_VML, NOTE_AUTHOR, comments_xml, only_note_shapes, vml_xml
 from xlcsr.ooxml.parts import Parts
+from xlcsr.ooxml.rows import RowCodec, RowDamage, Spot, attr, find_tag, with_attr, without_attrs
 from xlcsr.ooxml.styles import XML_DECLARATION
-
-XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 _R_ATTR = re.compile(rb"""(?<![\w:.-])r\s*=\s*["']([^"']*)["']""")
 _FILTER_REF = re.compile(rb"""(<(?:[\w.-]+:)?autoFilter\b[^>]*?\bref\s*=\s*["'])([^"']*)(["'])""")
@@ -73,6 +84,23 @@ _PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False)
 
 
 # --- the sheet -------------------------------------------------------------------------------
+
+
+class _Spot(NamedTuple):
+    """A cell's place: its row's current bytes (None when the sheet has no such row), where in them,
+    and where the row is in the source while xlcsr has not rewritten it."""
+
+    row: int
+    col: int
+    data: bytes | None
+    where: Spot | None
+    source: tuple[int, int] | None = None
+
+    @property
+    def cell(self) -> bytes | None:
+        """The cell's bytes, None when it is not there."""
+        where = self.where
+        return self.data[where.start : where.end] if where is not None and where.found else None
 
 
 @dataclass(frozen=True)
@@ -103,35 +131,69 @@ class SheetPatch:
         """Write `value` into `ref`; text stays text, dates get a date format, None clears."""
         row, col = split_ref(ref)
         ref = cell_ref(row, col)
-        cell = self._cell(row, col, create=False)
+        spot = self._spot(row, col, ref)
+        cell = spot.cell
         self._check_value_edit(ref, row, col, cell)
         if value is None:
-            if cell is not None and self._has_value(cell):
-                self._write(cell, None, None)
-                self._touch(row, col)
+            if cell is not None and self._codec.has_value(cell):
+                self._put(spot, self._codec.with_value(cell, None, None))
             return
-        kind, text, style = self._encode(ref, value)
+        kind, text, style = self._encode(ref, value, spot)
         self._written.add((row, col))
-        if cell is not None and self._holds(cell, kind, text) and style in (None, int(cell.get("s", "0"))):
-            return
-        cell = self._cell(row, col, create=True)
-        self._write(cell, kind, text)
+        new = self._codec.with_value(cell if cell is not None else self._new_cell(spot), kind, text)
         if style is not None:
-            _set_style_attr(cell, style)
-        self._touch(row, col)
+            new = self._codec.with_style(new, style)
+        if new != cell:
+            self._put(spot, new)
+
+    def set_column(self, letter: str, values: Mapping[int, Value]) -> None:
+        """Write `values` (row → value; None clears) into column `letter`, row after row.
+
+        Clearing costs nothing in a row without a cell in the column: when every cell of the sheet
+        has r first (as Excel writes them), one search over the sheet tells which rows have one.
+        """
+        col = col_number(letter)
+        present = self._rows_with_cells_in(col)
+        self._guard_ranges()
+        first, last = self._guarded_rows
+        for row in sorted(values):
+            value = values[row]
+            if value is None and present is not None and row not in present and row not in self._edited:
+                if first <= row <= last:
+                    self._check_value_edit(cell_ref(row, col), row, col, None)
+                continue
+            self.set_value(cell_ref(row, col), value)
+
+    def _rows_with_cells_in(self, col: int) -> set[int] | None:
+        """The rows of the source with a cell in column `col`; None when some cell has no r first."""
+        xml, lo, hi = self.original, self._lo, self._hi
+        if self._all_r_first is None:
+            self._all_r_first = xml.count(b"<" + self._prefix + b"c", lo, hi) == xml.count(self._cell_r, lo, hi)
+        if not self._all_r_first:
+            return None
+        needle = self._cell_r + col_letter(col).encode()
+        if xml.find(needle.lower(), lo, hi) >= 0:  # written in lower case: r not as Excel writes it
+            return None
+        rows, pos = set(), lo
+        while (at := xml.find(needle, pos, hi)) >= 0:
+            pos = at + len(needle)
+            end = xml.find(b'"', pos, pos + 8)
+            if end > pos and xml[pos:end].isdigit():
+                rows.add(int(xml[pos:end]))
+        return rows
 
     def style_of(self, ref: str) -> int:
         """The style (xf) id the cell shows: its own, else its row's or column's."""
         row, col = split_ref(ref)
-        cell = self._cell(row, col, create=False)
-        if cell is not None:
-            return int(cell.get("s", "0"))
-        return self._default_style(row, col)
+        return self._shown_style(self._spot(row, col))
 
     def set_style(self, ref: str, xf_id: int) -> None:
         row, col = split_ref(ref)
-        _set_style_attr(self._cell(row, col, create=True), xf_id)
-        self._touch(row, col)
+        spot = self._spot(row, col)
+        cell = spot.cell
+        new = self._codec.with_style(cell if cell is not None else self._new_cell(spot), xf_id)
+        if new != cell:
+            self._put(spot, new)
 
     def set_fill(self, ref: str, argb: str) -> tuple[int, int]:
         """Give `ref` a solid fill, keeping the rest of its format; returns (old, new) style ids."""
@@ -149,7 +211,7 @@ class SheetPatch:
         for _, _, attrs in self._col_elements():
             first, last = _col_span(attrs)
             if first <= col <= last:
-                width = _attr(attrs, b"width")
+                width = attr(attrs, b"width")
                 try:
                     return float(width) if width is not None else None
                 except ValueError:
@@ -184,16 +246,16 @@ class SheetPatch:
                 self._splice_head(start, start, ours)
                 return True
             element = self._head[start:end]
-            current = _attr(attrs, b"width")
+            current = attr(attrs, b"width")
             try:
                 wide = current is not None and float(current) >= width
             except ValueError:
                 wide = False
-            if wide and _attr(attrs, b"hidden") not in (b"1", b"true"):
+            if wide and attr(attrs, b"hidden") not in (b"1", b"true"):
                 return False
-            own = _without_attrs(element, (b"hidden", b"bestFit"))
-            own = _with_attr(_with_attr(_with_span(own, col, col), b"width",
-                                        _attr(attrs, b"width") if wide else text), b"customWidth", b"1")
+            own = without_attrs(element, (b"hidden", b"bestFit"))
+            own = with_attr(with_attr(_with_span(own, col, col), b"width",
+                                        attr(attrs, b"width") if wide else text), b"customWidth", b"1")
             pieces = [_with_span(element, first, col - 1)] if first < col else []
             pieces.append(own)
             pieces += [_with_span(element, col + 1, last)] if col < last else []
@@ -221,14 +283,8 @@ class SheetPatch:
     def value_kind(self, ref: str) -> str:
         """'empty', 'formula', or the cell type: 'n', 's', 'str', 'inlineStr', 'b', 'e', 'd'."""
         row, col = split_ref(ref)
-        cell = self._cell(row, col, create=False)
-        if cell is None:
-            return "empty"
-        if cell.find(self._tag("f")) is not None:
-            return "formula"
-        if cell.find(self._tag("v")) is None and cell.find(self._tag("is")) is None:
-            return "empty"
-        return cell.get("t", "n")
+        cell = self._spot(row, col).cell
+        return "empty" if cell is None else self._codec.kind(cell)
 
     # -- notes --
 
@@ -275,26 +331,38 @@ class SheetPatch:
         return self._notes().kind == "foreign"
 
     def has_formulas(self) -> bool:
-        return re.search(rb"<(?:[\w.-]+:)?f[\s>/]", self._body) is not None
+        if self._formulas is None:
+            self._formulas = find_tag(self.original, b"<" + self._prefix + b"f", self._lo, self._hi) >= 0
+        return self._formulas
 
     def formula_refs(self) -> set[str]:
         """References ('E27') of the cells that hold a formula, rows and cells without r included.
 
-        Only rows whose bytes hold an `<f>` are parsed; a damaged one raises WorkbookUnreadable.
+        Only the rows whose bytes hold an `<f>` are read, cell by cell; a damaged one raises
+        WorkbookUnreadable.
         """
-        if not self.has_formulas():
-            return set()
-        formula = re.compile(b"<" + re.escape(self._prefix) + rb"f[\s>/]")
         refs: set[str] = set()
-        for row in sorted({*self._row_index(), *self._rows}):
-            element = self._rows.get(row)
-            if element is None:
-                start, end = self._row_span(row)
-                if not formula.search(self._body, start, end):
-                    continue
-                element = self._parse_row(row)
-            refs.update(c.get("r") for c in element.iterchildren(self._tag("c")) if c.find(self._tag("f")) is not None)
+        for row in self._formula_rows():
+            try:
+                refs.update(cell_ref(row, col) for col in self._codec.formula_cells(self._row_bytes(row), row))
+            except RowDamage as exc:
+                raise self._damaged(row, exc.zh, exc.en) from exc
         return refs
+
+    def _formula_rows(self) -> list[int]:
+        """The rows whose source bytes hold an `<f>` element, found by searching for it."""
+        tag = b"<" + self._prefix + b"f"
+        numbers, starts = self._row_index()
+        rows: list[int] = []
+        pos = self._lo
+        while (at := find_tag(self.original, tag, pos, self._hi)) >= 0:
+            k = bisect.bisect_right(starts, at) - 1
+            if k < 0:
+                pos = at + 1
+                continue
+            rows.append(numbers[k])
+            pos = starts[k + 1] if k + 1 < len(starts) else self._hi
+        return rows
 
     # -- conditional formatting (xlcsr.ooxml.conditional) --
 
@@ -316,12 +384,15 @@ class SheetPatch:
 
     def to_bytes(self) -> bytes:
         """The sheet XML with every edit applied."""
+        return b"".join(self.pieces())
+
+    def pieces(self) -> list[bytes | memoryview]:
+        """The sheet XML with every edit applied, as pieces to write one after the other.
+
+        The rows between edited ones are views of the source, so nothing the size of the sheet is
+        copied; the package deflates the pieces as they come.
+        """
         self._grow_ranges()
-        if self._dirty_rows:
-            self._body = self._spliced_body()
-            self._index = None
-            self._rows.clear()
-            self._dirty_rows.clear()
         if self._extent:
             self._head = self._grown_dimension()
             self._extent = None
@@ -329,7 +400,7 @@ class SheetPatch:
             self._tail = self._serialized_tail()
             self._tail_tree = None
             self._tail_dirty = False
-        return self._head + self._body + self._tail
+        return [self._head, *self._body_pieces(), self._tail]
 
     # -- loading --
 
@@ -341,33 +412,39 @@ class SheetPatch:
                 f"工作表「{self.name}」的 XML 不完整（缺少 sheetData） / "
                 f"Sheet '{self.name}' XML is incomplete (no sheetData)"
             )
+        self.original = xml  # the part as read: rows nobody edits are written from it
         self._prefix = m.group(1)
+        self._codec = RowCodec(self._prefix)
         self._nsdecl = b" ".join(_NS_DECL.findall(root.group(2)))
         root_prefix = root.group(1)[:-1].decode()
         self._ns = self._namespace_of(root_prefix)
         close = b"</" + self._prefix + b"sheetData>"
         if m.group(2):
             self._head = xml[: m.start()] + b"<" + self._prefix + b"sheetData>"
-            self._body = b""
+            self._lo = self._hi = m.end()
             self._tail = close + xml[m.end() :]
         else:
-            end = xml.find(close, m.end())
-            if end < 0:
+            end = xml.rfind(close)
+            if end < m.end():
                 raise WorkbookUnreadable(
                     f"工作表「{self.name}」的 XML 不完整 / Sheet '{self.name}' XML is truncated"
                 )
-            self._head, self._body, self._tail = xml[: m.end()], xml[m.end() : end], xml[end:]
-        self._index: dict[int, tuple[int, int]] | None = None
-        self._row_numbers: list[int] = []
-        self._rows: dict[int, etree._Element] = {}
-        self._dirty_rows: set[int] = set()
+            self._head, self._lo, self._hi, self._tail = xml[: m.end()], m.end(), end, xml[end:]
+        self._index: tuple[array[int], array[int]] | None = None  # row numbers, where they start
+        self._edited: dict[int, bytes] = {}  # row number → the row's bytes as xlcsr rewrote it
+        self._spans: dict[int, tuple[int, int]] = {}  # row number → its bytes in the source, for edited rows
+        self._checker: expat.XMLParserType | None = None
         self._extent: list[int] | None = None
         self._tail_tree: etree._Element | None = None
         self._tail_dirty = False
         self._guards: dict[str, list[tuple[int, int, int, int]]] | None = None
+        self._guarded_rows = (1, 0)  # the rows the guards cover, first to last
+        self._formulas: bool | None = None  # whether the source's cells hold a formula
+        self._all_r_first: bool | None = None  # whether every cell of the source has r first
+        self._cell_r = b"<" + self._prefix + b'c r="'
         self._col_styles: list[tuple[int, int, int]] | None = None
         self._written: set[tuple[int, int]] = set()  # cells given a value: tables and filters grow over them
-        self._shared: list[etree._Element] | None = None
+        self._shared: dict[int, str | None] = {}
 
     def _namespace_of(self, prefix: str) -> str:
         name = b"xmlns:" + prefix.encode() if prefix else b"xmlns"
@@ -380,85 +457,87 @@ class SheetPatch:
     def _tag(self, name: str) -> str:
         return f"{{{self._ns}}}{name}" if self._ns else name
 
-    # -- rows and cells --
+    # -- rows --
 
-    def _row_index(self) -> dict[int, tuple[int, int]]:
-        """Row number → (start, end of start tag) of every `<row>` in the body.
+    def _row_index(self) -> tuple[array[int], array[int]]:
+        """The number of each `<row>` and where it starts in the source, both ascending.
 
-        A row without r is the one after the row before it; a row number that is not a number, or
-        not above the one before, is damage (a second row 7 would make every edit ambiguous).
+        One search over the rows: a row without r is the one after the row before it; a row number
+        that is not a number, or not above the one before, is damage (a second row 7 would make
+        every edit ambiguous).
         """
         if self._index is None:
-            pattern = re.compile(b"<" + re.escape(self._prefix) + rb"row[\s/>]")
-            body, index, last = self._body, {}, 0
-            for m in pattern.finditer(body):
-                tag_end = body.find(b">", m.start()) + 1
-                if not tag_end:
-                    raise self._damaged(last + 1, "行标记不完整", "its tag is cut off")
-                r = _R_ATTR.search(body, m.start(), tag_end)
-                number = r.group(1).decode(errors="replace").strip() if r else str(last + 1)
+            xml, hi = self.original, self._hi
+            fast = b"<" + self._prefix + b'row r="'
+            numbers, starts, last = array("l"), array("q"), 0
+            for m in re.compile(b"<" + re.escape(self._prefix) + rb"row[\s/>]").finditer(xml, self._lo, hi):
+                at = m.start()
+                if xml.startswith(fast, at):
+                    end = xml.find(b'"', at + len(fast), at + len(fast) + 12)
+                    number = xml[at + len(fast) : end] if end > 0 else b"?"
+                else:
+                    tag_end = xml.find(b">", at, hi) + 1
+                    if not tag_end:
+                        raise self._damaged(last + 1, "行标记不完整", "its tag is cut off")
+                    r = _R_ATTR.search(xml, at, tag_end)
+                    number = r.group(1).strip() if r else str(last + 1).encode()
                 if not number.isdigit() or not last < int(number) <= MAX_ROW:
-                    raise self._damaged(last + 1, f"行号 r=\"{number}\" 无效或顺序错误",
-                                        f"row number r=\"{number}\" is invalid or out of order")
+                    text = number.decode(errors="replace")
+                    raise self._damaged(last + 1, f"行号 r=\"{text}\" 无效或顺序错误",
+                                        f"row number r=\"{text}\" is invalid or out of order")
                 last = int(number)
-                index[last] = (m.start(), tag_end)
-            self._index = index
-            self._row_numbers = sorted(index)
+                numbers.append(last)
+                starts.append(at)
+            self._index = numbers, starts
         return self._index
 
-    def _row_span(self, row: int) -> tuple[int, int]:
-        start, tag_end = self._row_index()[row]
-        if self._body[tag_end - 2 : tag_end] == b"/>":
-            return start, tag_end
+    def _source_span(self, row: int) -> tuple[int, int] | None:
+        """Where row `row` is in the source, from `<row` to the end of `</row>` (or of `/>`); None without one."""
+        numbers, starts = self._index or self._row_index()
+        k = bisect.bisect_left(numbers, row)
+        if k == len(numbers) or numbers[k] != row:
+            return None
+        start = starts[k]
+        limit = starts[k + 1] if k + 1 < len(starts) else self._hi
+        xml = self.original
+        tag_end = xml.find(b">", start, limit)
+        if tag_end < 0:
+            raise self._damaged(row, "行标记不完整", "its tag is cut off")
+        if xml[tag_end - 1] == 0x2F:  # "/": an empty row
+            return start, tag_end + 1
         close = b"</" + self._prefix + b"row>"
-        end = self._body.find(close, tag_end)
+        end = xml.rfind(close, tag_end, limit)
         if end < 0:
             raise self._damaged(row, "缺少结束标记", "it has no end tag")
         return start, end + len(close)
 
-    def _row(self, row: int, *, create: bool) -> etree._Element | None:
-        if row in self._rows:
-            return self._rows[row]
-        if row in self._row_index():
-            element = self._parse_row(row)
-        elif create:
-            wrapper = self._parse_fragment(b"")
-            element = etree.SubElement(wrapper, self._tag("row"), r=str(row))
-        else:
-            return None
-        self._rows[row] = element
-        return element
+    def _row_bytes(self, row: int) -> bytes | None:
+        """The current bytes of row `row`: as xlcsr rewrote it, else from the source; None when absent."""
+        return self._row_state(row)[0]
 
-    def _parse_row(self, row: int) -> etree._Element:
-        """The `<row>` element of existing row `row`, alone, with r on it and on each of its cells."""
-        start, end = self._row_span(row)
+    def _row_state(self, row: int) -> tuple[bytes | None, tuple[int, int] | None]:
+        """The row's current bytes, and where it is in the source when they are still the source's."""
+        data = self._edited.get(row)
+        if data is not None:
+            return data, None
+        span = self._source_span(row)
+        return (None, None) if span is None else (self._codec.opened(self.original[span[0] : span[1]]), span)
+
+    def _check_well_formed(self, row: int, start: int, end: int) -> None:
+        """Before row `row` of the source (its bytes from start to end) is first rewritten: feed it to
+        the sheet's expat parser, which sits inside an element declaring the sheet's namespaces."""
+        if self._checker is None:
+            self._checker = expat.ParserCreate(namespace_separator=" ")
+            self._checker.Parse(b"<" + _WRAP + b" " + self._nsdecl + b">", False)
         try:
-            element = self._parse_fragment(self._body[start:end])[0]
-        except (etree.XMLSyntaxError, IndexError) as exc:
-            detail = _LXML_WHERE.sub("", str(getattr(exc, "msg", "") or exc)).strip() or "malformed XML"
+            self._checker.Parse(self.original[start:end], False)
+        except expat.ExpatError as exc:
+            self._checker = None
+            detail = expat.ErrorString(exc.code)
             raise self._damaged(row, "XML 格式错误", f"malformed XML: {detail}") from exc
-        _set_r(element, str(row))
-        self._number_cells(element, row)
-        return element
 
     def _parse_fragment(self, fragment: bytes) -> etree._Element:
         return etree.fromstring(b"<" + _WRAP + b" " + self._nsdecl + b">" + fragment + b"</" + _WRAP + b">", _PARSER)
-
-    def _number_cells(self, row_el: etree._Element, row: int) -> None:
-        """Give each cell its r: a cell without one is in the column after the cell before it."""
-        col = 0
-        for cell in row_el.iterchildren(self._tag("c")):
-            ref = cell.get("r")
-            try:
-                at = split_ref(ref) if ref else (row, col + 1)
-            except ValueError:
-                at = None
-            if at is None or at[0] != row or at[1] <= col:
-                raise self._damaged(row, f"单元格 r=\"{ref}\" 无效或顺序错误",
-                                    f"cell reference r=\"{ref}\" is invalid or out of order")
-            col = at[1]
-            if not ref or ref != cell_ref(row, col):
-                _set_r(cell, cell_ref(row, col))
 
     def _damaged(self, row: int, zh: str, en: str) -> WorkbookUnreadable:
         return WorkbookUnreadable(
@@ -466,38 +545,53 @@ class SheetPatch:
             f"Workbook {self._file}: sheet '{self.name}' row {row} is damaged ({en}); nothing was written"
         )
 
-    def _cell(self, row: int, col: int, *, create: bool) -> etree._Element | None:
-        row_el = self._row(row, create=create)
-        if row_el is None:
-            return None
-        before = None
-        for cell in row_el.iterchildren(self._tag("c")):
-            c = split_ref(cell.get("r"))[1]
-            if c == col:
-                return cell
-            if c > col:
-                before = cell
-                break
-        if not create:
-            return None
-        cell = etree.Element(self._tag("c"), r=cell_ref(row, col))
-        style = self._default_style(row, col)
-        if style:
-            cell.set("s", str(style))
-        if before is None:
-            before = row_el.find(self._tag("extLst"))
-        if before is None:
-            row_el.append(cell)
-        else:
-            before.addprevious(cell)
-        return cell
+    # -- cells --
 
-    def _default_style(self, row: int, col: int) -> int:
-        row_el = self._row(row, create=False)
-        if row_el is not None and row_el.get("customFormat") in ("1", "true"):
-            return int(row_el.get("s", "0"))
+    def _spot(self, row: int, col: int, ref: str | None = None) -> _Spot:
+        """Where cell (row, col) is, or would go, in the row's current bytes; `ref` names it, if known."""
+        data, span = self._row_state(row)
+        if data is None:
+            return _Spot(row, col, None, None)
+        try:
+            return _Spot(row, col, data, self._codec.locate(data, row, col, ref.encode() if ref else None), span)
+        except RowDamage as exc:
+            raise self._damaged(row, exc.zh, exc.en) from exc
+
+    def _put(self, spot: _Spot, cell: bytes) -> None:
+        """Put `cell` where `spot` says, in the row's bytes (a new row when the sheet has none)."""
+        row, col, data, where = spot.row, spot.col, spot.data, spot.where
+        codec = self._codec
+        try:
+            if data is None:
+                data = codec.new_row(row)
+                where = codec.locate(data, row, col)
+            elif spot.source is not None:  # the first edit of a row of the source
+                self._check_well_formed(row, *spot.source)
+                self._spans[row] = spot.source
+                edited = codec.edited(data, row)
+                shift = len(edited) - len(data)
+                data, where = edited, Spot(where.start + shift, where.end + shift, where.found, where.regular)
+            if not where.regular:  # cells without r around it: give every cell of the row its r
+                data = codec.normalized(data, row)
+                where = codec.locate(data, row, col)
+        except RowDamage as exc:
+            raise self._damaged(row, exc.zh, exc.en) from exc
+        self._edited[row] = data[: where.start] + cell + data[where.end :]
+        self._touch(row, col)
+
+    def _new_cell(self, spot: _Spot) -> bytes:
+        """An empty cell for `spot`, in the style its row or column gives it."""
+        return self._codec.new_cell(cell_ref(spot.row, spot.col).encode(), self._default_style(spot))
+
+    def _shown_style(self, spot: _Spot) -> int:
+        cell = spot.cell
+        return self._codec.style(cell) if cell is not None else self._default_style(spot)
+
+    def _default_style(self, spot: _Spot) -> int:
+        if spot.data is not None and (style := self._codec.row_style(spot.data)):
+            return style
         for first, last, style in self._column_styles():
-            if first <= col <= last:
+            if first <= spot.col <= last:
                 return style
         return 0
 
@@ -512,19 +606,17 @@ class SheetPatch:
         return self._col_styles
 
     def _touch(self, row: int, col: int) -> None:
-        row_el = self._rows[row]
-        row_el.attrib.pop("spans", None)
-        self._dirty_rows.add(row)
         self.changed = True
         if self._extent is None:
             self._extent = [row, col, row, col]
         else:
             e = self._extent
-            self._extent = [min(e[0], row), min(e[1], col), max(e[2], row), max(e[3], col)]
+            if not (e[0] <= row <= e[2] and e[1] <= col <= e[3]):
+                self._extent = [min(e[0], row), min(e[1], col), max(e[2], row), max(e[3], col)]
 
     # -- values --
 
-    def _encode(self, ref: str, value: Value) -> tuple[str | None, str, int | None]:
+    def _encode(self, ref: str, value: Value, spot: _Spot) -> tuple[str | None, str, int | None]:
         """(cell type, text, style id or None to keep) for a value."""
         if isinstance(value, str):
             text = clean_text(value)
@@ -541,70 +633,37 @@ class SheetPatch:
         if isinstance(value, date):
             serial = excel_serial(value, date1904=self.package.date1904)
             with_time = isinstance(value, datetime) and value.time() != time(0)
-            style = self.package.styles.with_date_format(self.style_of(ref), with_time=with_time)
+            style = self.package.styles.with_date_format(self._shown_style(spot), with_time=with_time)
             return None, number_text(serial), style
         raise TypeError(f"cannot write {type(value).__name__} into a cell: {value!r}")
 
-    def _has_value(self, cell: etree._Element) -> bool:
-        return any(etree.QName(child).localname in ("f", "v", "is") for child in cell)
-
-    def _holds(self, cell: etree._Element, kind: str | None, text: str) -> bool:
-        """True when the cell already holds exactly this value (no edit needed)."""
-        if cell.find(self._tag("f")) is not None or cell.get("t", "n") != (kind or "n"):
-            return False
-        found = cell.find(f"{self._tag('is')}/{self._tag('t')}" if kind == "inlineStr" else self._tag("v"))
-        return found is not None and found.text == text
-
-    def _write(self, cell: etree._Element, kind: str | None, text: str | None) -> None:
-        for child in list(cell):
-            if etree.QName(child).localname in ("f", "v", "is"):
-                cell.remove(child)
-        for attr in ("t", "cm", "vm"):
-            cell.attrib.pop(attr, None)
-        if text is None:
-            return
-        if kind == "inlineStr":
-            holder = etree.Element(self._tag("is"))
-            t = etree.SubElement(holder, self._tag("t"))
-            t.text = text
-            if text_needs_preserve(text):
-                t.set(XML_SPACE, "preserve")
-        else:
-            holder = etree.Element(self._tag("v"))
-            holder.text = text
-        if kind:
-            cell.set("t", kind)
-        ext = cell.find(self._tag("extLst"))
-        if ext is None:
-            cell.append(holder)
-        else:
-            ext.addprevious(holder)
-
     # -- refusals --
 
-    def _check_value_edit(self, ref: str, row: int, col: int, cell: etree._Element | None) -> None:
-        where = f"工作表「{self.name}」单元格 {ref}"
-        there = f"sheet '{self.name}' cell {ref}"
-        if cell is not None and cell.find(self._tag("f")) is not None:
-            raise UnsafeEdit(
-                f"{where} 含有公式，xlcsr 不会覆盖公式 / {there} holds a formula; xlcsr does not overwrite formulas"
-            )
+    def _check_value_edit(self, ref: str, row: int, col: int, cell: bytes | None) -> None:
+        if cell is not None and self._codec.has_child(cell, b"f"):
+            raise self._refused(ref, "含有公式，xlcsr 不会覆盖公式",
+                                "holds a formula; xlcsr does not overwrite formulas")
         guards = self._guard_ranges()
+        first, last = self._guarded_rows
+        if not first <= row <= last:
+            return
         if _inside(guards["array"], row, col):
-            raise UnsafeEdit(f"{where} 属于数组公式区域 / {there} is part of an array formula")
+            raise self._refused(ref, "属于数组公式区域", "is part of an array formula")
         for r1, c1, r2, c2 in guards["merged"]:
             if r1 <= row <= r2 and c1 <= col <= c2 and (row, col) != (r1, c1):
                 anchor = cell_ref(r1, c1)
-                raise UnsafeEdit(
-                    f"{where} 在合并单元格中，只能写入左上角 {anchor} / "
-                    f"{there} is covered by a merged range; only its top-left cell {anchor} holds a value"
-                )
+                raise self._refused(ref, f"在合并单元格中，只能写入左上角 {anchor}",
+                                    f"is covered by a merged range; only its top-left cell {anchor} holds a value")
         if _inside(guards["header"], row, col):
-            raise UnsafeEdit(f"{where} 是 Excel 表格的标题行 / {there} is a header of an Excel table")
+            raise self._refused(ref, "是 Excel 表格的标题行", "is a header of an Excel table")
         if _inside(guards["pivot"], row, col):
-            raise UnsafeEdit(f"{where} 属于数据透视表 / {there} is part of a pivot table")
+            raise self._refused(ref, "属于数据透视表", "is part of a pivot table")
+
+    def _refused(self, ref: str, zh: str, en: str) -> UnsafeEdit:
+        return UnsafeEdit(f"工作表「{self.name}」单元格 {ref} {zh} / sheet '{self.name}' cell {ref} {en}")
 
     def _guard_ranges(self) -> dict[str, list[tuple[int, int, int, int]]]:
+        """The ranges whose cells take no value from xlcsr (merged, array, table header, pivot), by kind."""
         if self._guards is None:
             self._guards = {
                 "merged": [split_range(r.decode()) for r in _MERGE_REF.findall(self._tail)],
@@ -621,19 +680,24 @@ class SheetPatch:
                     location = self.package.xml(rel.part).find("{*}location")
                     if location is not None and location.get("ref"):
                         self._guards["pivot"].append(split_range(location.get("ref")))
+            areas = [area for kind in self._guards.values() for area in kind]
+            self._guarded_rows = (min((a[0] for a in areas), default=1), max((a[2] for a in areas), default=0))
         return self._guards
 
     def _array_ranges(self) -> list[tuple[int, int, int, int]]:
-        found = []
+        found: list[tuple[int, int, int, int]] = []
+        if not self.has_formulas():
+            return found
+        xml, lo, hi = self.original, self._lo, self._hi
         for word in (b'"array"', b"'array'", b'"dataTable"', b"'dataTable'"):
-            pos = self._body.find(word)
+            pos = xml.find(word, lo, hi)
             while pos >= 0:
-                start = self._body.rfind(b"<", 0, pos)
-                end = self._body.find(b">", pos)
-                ref = re.search(rb"""\bref\s*=\s*["']([^"']+)""", self._body[start:end])
-                if ref and re.match(rb"<(?:[\w.-]+:)?f\b", self._body[start:end]):
+                start = xml.rfind(b"<", lo, pos)
+                end = xml.find(b">", pos, hi)
+                ref = re.search(rb"""\bref\s*=\s*["']([^"']+)""", xml[start:end])
+                if ref and re.match(rb"<(?:[\w.-]+:)?f\b", xml[start:end]):
                     found.append(split_range(ref.group(1).decode()))
-                pos = self._body.find(word, pos + 1)
+                pos = xml.find(word, pos + 1, hi)
         return found
 
     # -- Excel tables and autofilters beside what xlcsr writes --
@@ -754,9 +818,9 @@ class SheetPatch:
                 column.set("name", name)
                 next_id += 1
                 if shown != text:  # Excel's header cells always say their column's name
-                    cell = self._cell(new[0], col, create=True)
-                    self._write(cell, "inlineStr", shown)
-                    self._touch(new[0], col)
+                    spot = self._spot(new[0], col)
+                    cell = spot.cell if spot.cell is not None else self._new_cell(spot)
+                    self._put(spot, self._codec.with_value(cell, "inlineStr", shown))
             holder.set("count", str(len(holder.findall(tag("tableColumn")))))
         self.package.write(part, XML_DECLARATION + etree.tostring(table, encoding="UTF-8", xml_declaration=False))
         self._guards = None
@@ -781,9 +845,10 @@ class SheetPatch:
 
     def _text(self, row: int, col: int) -> str | None:
         """The text a cell shows when it holds a string (inline, formula-free str, or shared); else None."""
-        cell = self._cell(row, col, create=False)
-        if cell is None or cell.find(self._tag("f")) is not None:
+        found = self._spot(row, col).cell
+        if found is None or self._codec.has_child(found, b"f"):
             return None
+        cell = self._parse_fragment(found)[0]
         kind = cell.get("t", "n")
         if kind == "inlineStr":
             holder = cell.find(self._tag("is"))
@@ -794,41 +859,46 @@ class SheetPatch:
         if kind == "str":
             return value.text
         if kind == "s" and value.text.strip().isdigit():
-            shared = self._shared_strings()
-            index = int(value.text)
-            return _runs_text(shared[index], lambda name: f"{{*}}{name}") if index < len(shared) else None
+            return self._shared_string(int(value.text))
         return None
 
-    def _shared_strings(self) -> list[etree._Element]:
-        """The `<si>` items of the workbook's shared-string table (read on first need)."""
-        if self._shared is None:
-            self._shared = []
+    def _shared_string(self, index: int) -> str | None:
+        """Item `index` of the workbook's shared-string table, read up to it and no further."""
+        if index not in self._shared:
+            self._shared[index] = None
             book = next((r.part for r in self.package.rels("") if r.kind == "officeDocument"), None)
             table = next((r.part for r in self.package.rels(book) if r.kind == "sharedStrings"), None) if book else None
             if table and self.package.exists(table):
-                self._shared = list(self.package.xml(table).iterchildren("{*}si"))
-        return self._shared
+                items = etree.iterparse(io.BytesIO(self.package.read(table)), tag="{*}si", huge_tree=True)
+                for n, (_, item) in enumerate(items):
+                    if n == index:
+                        self._shared[index] = _runs_text(item, lambda name: f"{{*}}{name}")
+                        break
+                    item.clear()
+        return self._shared[index]
 
     # -- splicing --
 
-    def _serialize_row(self, row_el: etree._Element) -> bytes:
-        out = etree.tostring(row_el.getparent(), encoding="UTF-8", xml_declaration=False)
-        return out[out.index(b">") + 1 : out.rindex(b"<")]
-
-    def _spliced_body(self) -> bytes:
-        index, body = self._row_index(), self._body
-        chunks, pos = [], 0
-        for row in sorted(self._dirty_rows):
-            fragment = self._serialize_row(self._rows[row])
-            if row in index:
-                start, end = self._row_span(row)
-            else:
-                later = bisect.bisect_right(self._row_numbers, row)
-                start = end = index[self._row_numbers[later]][0] if later < len(self._row_numbers) else len(body)
-            chunks += [body[pos:start], fragment]
+    def _body_pieces(self) -> list[bytes | memoryview]:
+        """The rows of sheetData: views of the source between the edited rows, which are bytes."""
+        view = memoryview(self.original)
+        pieces: list[bytes | memoryview] = []
+        pos = self._lo
+        for row in sorted(self._edited):
+            start, end = self._spans.get(row) or self._place_of_new_row(row)
+            if start > pos:
+                pieces.append(view[pos:start])
+            pieces.append(self._edited[row])
             pos = end
-        chunks.append(body[pos:])
-        return b"".join(chunks)
+        pieces.append(view[pos : self._hi])
+        return pieces
+
+    def _place_of_new_row(self, row: int) -> tuple[int, int]:
+        """Where a row the sheet did not have goes: right before the next row it has."""
+        numbers, starts = self._row_index()
+        later = bisect.bisect_right(numbers, row)
+        at = starts[later] if later < len(starts) else self._hi
+        return at, at
 
     def _grown_dimension(self) -> bytes:
         m = re.search(rb"""(<(?:[\w.-]+:)?dimension\b[^>]*?\bref\s*=\s*["'])([^"']*)(["'])""", self._head)
@@ -969,20 +1039,11 @@ def _unique_column_name(text: str, taken: set[str]) -> tuple[str, str]:
     return f"{base}{n}", f"{text}{n}"
 
 
-def _attr_pattern(name: bytes) -> re.Pattern[bytes]:
-    return re.compile(rb"""(?<![\w:.-])""" + re.escape(name) + rb"""\s*=\s*(["'])(.*?)\1""", re.S)
-
-
-def _attr(attrs: bytes, name: bytes) -> bytes | None:
-    m = _attr_pattern(name).search(attrs)
-    return m.group(2) if m else None
-
-
 def _col_span(attrs: bytes) -> tuple[int, int]:
     """(min, max) of a `<col>`; a damaged number makes it cover nothing."""
     try:
-        first = int(_attr(attrs, b"min") or b"0")
-        return first, int(_attr(attrs, b"max") or str(first).encode())
+        first = int(attr(attrs, b"min") or b"0")
+        return first, int(attr(attrs, b"max") or str(first).encode())
     except ValueError:
         return 0, -1
 
@@ -995,51 +1056,9 @@ def _width_text(width: float) -> bytes:
     return f"{round(width, 4):g}".encode()
 
 
-def _start_tag_end(element: bytes) -> int:
-    """Where attributes may be added to an element's start tag: before its `/>` or `>`."""
-    end = element.index(b">")
-    return end - 1 if element[end - 1 : end] == b"/" else end
-
-
-def _with_attr(element: bytes, name: bytes, value: bytes) -> bytes:
-    """The element's bytes with attribute `name` set to `value` (added at the end of its start tag)."""
-    tag_end = _start_tag_end(element)
-    m = _attr_pattern(name).search(element, 0, tag_end)
-    if m:
-        return element[: m.start(2)] + value + element[m.end(2) :]
-    return element[:tag_end] + b' %s="%s"' % (name, value) + element[tag_end:]
-
-
-def _without_attrs(element: bytes, names: Sequence[bytes]) -> bytes:
-    for name in names:
-        m = re.compile(rb"""\s+""" + _attr_pattern(name).pattern).search(element, 0, _start_tag_end(element))
-        if m:
-            element = element[: m.start()] + element[m.end() :]
-    return element
-
-
 def _with_span(element: bytes, first: int, last: int) -> bytes:
     """A `<col>`'s bytes covering columns first to last instead."""
-    return _with_attr(_with_attr(element, b"min", str(first).encode()), b"max", str(last).encode())
-
-
-def _set_r(element: etree._Element, ref: str) -> None:
-    """Set r, as the first attribute (where Excel writes it) when the element had none."""
-    if element.get("r") is not None:
-        element.set("r", ref)
-        return
-    others = list(element.attrib.items())
-    element.attrib.clear()
-    element.set("r", ref)
-    for key, value in others:
-        element.set(key, value)
-
-
-def _set_style_attr(cell: etree._Element, xf_id: int) -> None:
-    if xf_id:
-        cell.set("s", str(xf_id))
-    else:
-        cell.attrib.pop("s", None)
+    return with_attr(with_attr(element, b"min", str(first).encode()), b"max", str(last).encode())
 
 
 def _table_header(table: etree._Element) -> tuple[int, int, int, int] | None:

@@ -26,8 +26,8 @@ from enum import StrEnum
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
 
 from xlcsr.domain.records import CsrRecord
-from xlcsr.domain.settings import Settings, email_addresses, is_placeholder_email
-from xlcsr.domain.vocab import OPEN
+from xlcsr.domain.settings import Department, Person, Settings, email_addresses, is_placeholder_email
+from xlcsr.domain.vocab import CLOSED_STATUSES, OPEN
 from xlcsr.rules.deadlines import CaseTiming, ReviewState, timings
 
 
@@ -160,6 +160,7 @@ class ProblemCode(StrEnum):
 
 
 NOT_CONFIGURED = frozenset({ProblemCode.MISSING_EMAIL, ProblemCode.PLACEHOLDER_EMAIL})
+PROBLEM_CASES_SHOWN = 10  # case numbers a problem's message names before it counts the rest
 
 
 _PROBLEM_TEXT = {
@@ -196,7 +197,11 @@ class Problem:
 
     def text(self, lang: str = "zh") -> str:
         zh, en = _PROBLEM_TEXT[self.code]
-        cases = (", " if lang == "en" else "、").join(self.cases)
+        shown = self.cases[:PROBLEM_CASES_SHOWN]
+        cases = (", " if lang == "en" else "、").join(shown)
+        if len(self.cases) > len(shown):  # one line stays readable: the rest are counted
+            cases += (f" and {len(self.cases) - len(shown)} more" if lang == "en"
+                      else f" 等 {len(self.cases)} 项")
         return (en if lang == "en" else zh).format(name=self.name, register=self.register, cases=cases,
                                                    address=self.address)
 
@@ -239,34 +244,30 @@ def build_digests(registers: Sequence[RegisterCases], today: date, *,
                   review: ReviewState | None = None) -> DigestPlan:
     """One digest per recipient over all registers; `review` serves registers without their own."""
     buckets: dict[str, _Bucket] = {}
-    missing: dict[tuple[ProblemCode, str, str, str], list[str]] = {}
+    missing: dict[tuple[ProblemCode, str, str, str], dict[str, None]] = {}  # … → the cases, in order, once
 
     def bucket(recipient: Recipient) -> _Bucket:
         return buckets.setdefault(recipient.email.lower(), _Bucket(recipient))
 
-    def manager_bucket(address: str, department: str, settings: Settings) -> _Bucket:
+    def manager_bucket(address: str, department: str, directory: _Directory) -> _Bucket:
         """A manager's bucket, named after the person with that address (人员), else after what they manage."""
-        person = next((p.name for p in settings.people if p.email.lower() == address.lower()), "")
-        found = bucket(Recipient(person, address))
+        found = bucket(Recipient(directory.by_email.get(address.lower(), ""), address))
         if department not in found.managed:
             found.managed.append(department)
         return found
 
     def problem(code: ProblemCode, name: str, register: str, line: CaseLine, address: str = "") -> None:
-        cases = missing.setdefault((code, name, register, address), [])
-        label = line.case_no or f"第 {line.row} 行"
-        if label not in cases:
-            cases.append(label)
+        missing.setdefault((code, name, register, address), {})[line.case_no or f"第 {line.row} 行"] = None
 
-    escalations: list[tuple[CaseLine, Settings, set[str]]] = []
+    escalations: list[tuple[CaseLine, _Directory, set[str]]] = []
     for cases in registers:
         settings = cases.settings
-        for timing in timings(list(cases.records), settings, today, cases.review or review):
-            if timing.closed:
-                continue
+        directory = _Directory(settings)
+        open_cases = [r for r in cases.records if r.status not in CLOSED_STATUSES]  # closed ones get no reminder
+        for timing in timings(open_cases, settings, today, cases.review or review):
             line = _line(cases.label, timing, settings)
             if timing.overdue or timing.due_soon:
-                targets = list(_case_recipients(timing.record, settings))
+                targets = list(_case_recipients(timing.record, directory))
                 if not targets:
                     problem(ProblemCode.NO_RECIPIENT, "", cases.label, line)
                 reached = set()
@@ -278,20 +279,20 @@ def build_digests(registers: Sequence[RegisterCases], today: date, *,
                     (b.overdue if timing.overdue else b.due_soon)[line.identity] = line
                     reached.add(target.email.lower())
                 if line.escalated:
-                    escalations.append((line, settings, reached))
+                    escalations.append((line, directory, reached))
             for department in timing.waiting_on:
-                target = _department_contact(department, settings)
+                target = _department_contact(department, directory)
                 if isinstance(target, _Unconfigured):
                     problem(target.code, target.name, cases.label, line, target.address)
                 else:
                     bucket(target).waiting[line.identity] = line
 
-    for line, settings, reached in escalations:  # after every owner's bucket: a manager keeps their own name
-        for department, manager in _managers(line.departments, settings):
+    for line, directory, reached in escalations:  # after every owner's bucket: a manager keeps their own name
+        for department, manager in _managers(line.departments, directory):
             if isinstance(manager, _Unconfigured):
                 problem(manager.code, manager.name, line.register, line, manager.address)
             elif manager.lower() not in reached:
-                manager_bucket(manager, department, settings).escalations[line.identity] = line
+                manager_bucket(manager, department, directory).escalations[line.identity] = line
 
     sources = {cases.label: RegisterSource(cases.label, cases.path) for cases in registers}
     first = registers[0].settings if registers else Settings()
@@ -326,21 +327,35 @@ def _line(label: str, timing: CaseTiming, settings: Settings) -> CaseLine:
                     days_left=timing.days_left)
 
 
-def _case_recipients(record: CsrRecord, settings: Settings) -> Iterator[Recipient | _Unconfigured]:
+class _Directory:
+    """A register's people and departments by name (the first of a name counts), people's names by e-mail."""
+
+    def __init__(self, settings: Settings):
+        self.people: dict[str, Person] = {}
+        self.by_email: dict[str, str] = {}  # e-mail, lower case → the name of the first person with it
+        for person in settings.people:
+            self.people.setdefault(person.name, person)
+            self.by_email.setdefault(person.email.lower(), person.name)
+        self.departments: dict[str, Department] = {}
+        for department in settings.departments:
+            self.departments.setdefault(department.name, department)
+
+
+def _case_recipients(record: CsrRecord, directory: _Directory) -> Iterator[Recipient | _Unconfigured]:
     """The owner; without one, the contact of each responsible department."""
     if record.owner:
-        person = next((p for p in settings.people if p.name == record.owner), None)
+        person = directory.people.get(record.owner)
         yield _first_real([(record.owner, person.email if person else "")], record.owner)
         return
     for department in record.departments:
-        yield _department_contact(department, settings)
+        yield _department_contact(department, directory)
 
 
-def _department_contact(name: str, settings: Settings) -> Recipient | _Unconfigured:
+def _department_contact(name: str, directory: _Directory) -> Recipient | _Unconfigured:
     """The department head's e-mail, else the department's own e-mail; example addresses do not count."""
-    department = next((d for d in settings.departments if d.name == name), None)
+    department = directory.departments.get(name)
     head = department.head if department else ""
-    person = next((p for p in settings.people if p.name == head), None) if head else None
+    person = directory.people.get(head) if head else None
     label = head or f"{name}负责人"
     return _first_real([(head, person.email if person else ""),
                         (label, department.email if department else "")], label)
@@ -355,11 +370,11 @@ def _first_real(candidates: list[tuple[str, str]], name: str) -> Recipient | _Un
     return _Unconfigured(*example) if example else _Unconfigured(name)
 
 
-def _managers(departments: Sequence[str], settings: Settings) -> Iterator[tuple[str, str | _Unconfigured]]:
+def _managers(departments: Sequence[str], directory: _Directory) -> Iterator[tuple[str, str | _Unconfigured]]:
     """(department, address) for each manager e-mail of each department; an example one, or none, is not
     configured."""
     for name in departments:
-        department = next((d for d in settings.departments if d.name == name), None)
+        department = directory.departments.get(name)
         addresses = email_addresses(department.manager_email) if department else ()
         if not addresses:
             yield name, _Unconfigured(f"{name}经理")

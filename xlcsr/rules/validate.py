@@ -8,15 +8,16 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
+from operator import itemgetter
+from typing import NamedTuple
 
 from xlcsr.domain.case_pattern import CasePattern
 from xlcsr.domain.dates import parse_date
 from xlcsr.domain.fields import FIELDS, Kind, split_list
 from xlcsr.domain.issues import Code, Issue, ValidationReport
-from xlcsr.domain.records import CsrRecord, Register, SourceRow
+from xlcsr.domain.records import CsrRecord, Register, SourceRow, bulk
 from xlcsr.domain.settings import Settings, email_addresses, is_placeholder_email
 from xlcsr.domain.vocab import DONE, SETTINGS_SHEET
 from xlcsr.rules.choices import Choice, choice_rules
@@ -34,20 +35,29 @@ def validate_register(register: Register, today: date | None = None) -> tuple[Va
     With `today`, a received or closed date after it is a warning. Serial-number dates are read in
     the workbook's date system (`register.date1904`).
     """
+    return _validate(register, today, typed=True)
+
+
+def check_register(register: Register, today: date | None = None) -> ValidationReport:
+    """The report of `validate_register` alone, for a command that needs no records (they are not built)."""
+    return _validate(register, today, typed=False)[0]
+
+
+def _validate(register: Register, today: date | None, *, typed: bool) -> tuple[ValidationReport, list[CsrRecord]]:
     issues: list[Issue] = list(register_warnings(register))
     records: list[CsrRecord] = []
-    letters = {key: col.letter for key, col in register.columns.items()}
-    pattern = CasePattern(register.settings.case_pattern)
-    choices = choice_rules(register.settings)
-    for row in register.rows:
-        row_issues = list(check_row(row, register.settings, pattern, letters, choices, register.date1904))
-        issues.extend(row_issues)
-        if not row_issues:
-            record = to_record(row, choices, register.date1904)
-            records.append(record)
+    checks = RowChecks(register)
+    with bulk():
+        for row in register.rows:
+            row_issues, parsed = checks.check(row)
+            if row_issues:
+                issues.extend(row_issues)
+                continue
             if today:
-                issues.extend(future_dates(record, today, letters))
-    issues.extend(check_duplicates(register.rows, letters.get("case_no")))
+                issues.extend(future_dates(row.number, parsed.dates, today, checks.letters))
+            if typed:
+                records.append(checks.record(row, parsed))
+        issues.extend(check_duplicates(register.rows, checks.letters.get("case_no")))
     bad = {i.row for i in issues if i.code is Code.DUPLICATE}
     records = [r for r in records if r.row not in bad]
     issues.sort(key=lambda i: (i.row or 0, len(i.column or ""), i.column or ""))
@@ -66,67 +76,121 @@ def register_warnings(register: Register) -> Iterator[Issue]:
 
 
 Choices = dict[str, Choice]
+_SIGNS = frozenset("=@+-")  # how text that may be a formula starts (texts are stripped)
+_FIRST = itemgetter(0)
 
 
-def check_row(row: SourceRow, settings: Settings, pattern: CasePattern, letters: dict[str, str],
-              choices: Choices, date1904: bool = False) -> Iterator[Issue]:
-    """Every rule of one row, formula cells first: a field with a formula gets no other check."""
+class Parsed(NamedTuple):
+    """What the checks of a row read from it, for its record: dates, choice values, departments."""
 
-    def issue(code: Code, key: str, value: object = "", extra: object = "") -> Issue:
-        return Issue.make(code, row=row.number, column=letters.get(key), field=key,
-                          value=value, extra=extra)
-
-    formula_keys = set()
-    for key in TEXT_KEYS:
-        if key in row.formulas or _FORMULA_TEXT.match(row.text(key)):
-            formula_keys.add(key)
-            yield issue(Code.FORMULA, key, row.text(key))
-    for key in REQUIRED:
-        if key not in formula_keys and row.is_empty(key):
-            yield issue(Code.MISSING, key)
-
-    dates: dict[str, date] = {}
-    for key in DATE_KEYS:
-        if row.is_empty(key):
-            continue
-        try:
-            dates[key] = parse_date(row.raw(key), date1904=date1904)
-        except ValueError:
-            yield issue(Code.BAD_DATE, key, row.text(key))
-    received = dates.get("received")
-    for key in ("due", "closed"):
-        if received and key in dates and dates[key] < received:
-            yield issue(Code.DATE_ORDER, key, dates[key].isoformat(), received.isoformat())
-
-    for key, choice in choices.items():
-        value = row.text(key)
-        if value and key not in formula_keys and choice.value(value) is None:
-            yield issue(Code.BAD_CHOICE, key, value, choice.shown)
-
-    if choices["status"].value(row.text("status")) == DONE and row.is_empty("closed") and "closed" in letters:
-        yield issue(Code.CLOSED_WITHOUT_DATE, "closed")
-
-    if "departments" not in formula_keys:
-        known = [d.name for d in settings.departments]
-        for name in split_list(row.text("departments")):
-            if name not in known:
-                yield issue(Code.UNKNOWN_DEPARTMENT, "departments", name, "、".join(known))
-    owner = row.text("owner")
-    if owner and "owner" not in formula_keys:  # without 设置, against the default people
-        if owner not in settings.person_names:
-            yield issue(Code.UNKNOWN_OWNER, "owner", owner)
-
-    case_no = row.text("case_no")
-    if case_no and "case_no" not in formula_keys and not pattern.matches(case_no):
-        yield issue(Code.BAD_CASE_NO, "case_no", case_no, pattern.shown)
+    dates: dict[str, date]
+    choices: dict[str, str]
+    departments: tuple[str, ...]
 
 
-def future_dates(record: CsrRecord, today: date, letters: dict[str, str]) -> Iterator[Issue]:
-    for key in ("received", "closed"):
-        day = getattr(record, key)
-        if day and day > today:
-            yield Issue.make(Code.FUTURE_DATE, row=record.row, column=letters.get(key), field=key,
-                             value=day.isoformat(), extra=today.isoformat())
+class RowChecks:
+    """Every rule of a row, with what the rules need from the register prepared once."""
+
+    def __init__(self, register: Register):
+        settings = register.settings
+        self.letters = {key: col.letter for key, col in register.columns.items()}
+        self.date1904 = register.date1904
+        self.pattern = CasePattern(settings.case_pattern)
+        self.choices: Choices = choice_rules(settings)
+        self.blank = {key: choice.value("") or "" for key, choice in self.choices.items()}  # an empty cell's value
+        self.departments = [d.name for d in settings.departments]
+        self.known = frozenset(self.departments)
+        self.people = settings.person_names
+        self._lists: dict[str, tuple[str, ...]] = {}  # a departments cell → its names (few distinct cells)
+
+    def check(self, row: SourceRow) -> tuple[list[Issue], Parsed]:
+        """The row's issues, formula cells first (a field with a formula gets no other check), and what was read."""
+        texts = row.texts
+        issues: list[Issue] = []
+
+        def issue(code: Code, key: str, value: object = "", extra: object = "") -> None:
+            issues.append(Issue.make(code, row=row.number, column=self.letters.get(key), field=key,
+                                     value=value, extra=extra))
+
+        formula_keys = set()
+        if row.formulas or not _SIGNS.isdisjoint(map(_FIRST, texts.values())):
+            for key in TEXT_KEYS:
+                if key in row.formulas or _FORMULA_TEXT.match(row.text(key)):
+                    formula_keys.add(key)
+                    issue(Code.FORMULA, key, row.text(key))
+        for key in REQUIRED:
+            if key not in formula_keys and key not in texts:
+                issue(Code.MISSING, key)
+
+        dates: dict[str, date] = {}
+        for key in DATE_KEYS:
+            if key in texts:
+                value = row.raw(key)
+                if type(value) is date:  # a real Excel date, as most are
+                    dates[key] = value
+                    continue
+                try:
+                    dates[key] = parse_date(value, date1904=self.date1904)
+                except ValueError:
+                    issue(Code.BAD_DATE, key, texts[key])
+        received = dates.get("received")
+        for key in ("due", "closed"):
+            if received and key in dates and dates[key] < received:
+                issue(Code.DATE_ORDER, key, dates[key].isoformat(), received.isoformat())
+
+        values = dict(self.blank)
+        for key, choice in self.choices.items():
+            if key in texts:
+                text = texts[key]
+                value = text if text in choice.allowed else choice.value(text)
+                values[key] = value or ""
+                if value is None and key not in formula_keys:
+                    issue(Code.BAD_CHOICE, key, text, choice.shown)
+
+        if values["status"] == DONE and "closed" not in texts and "closed" in self.letters:
+            issue(Code.CLOSED_WITHOUT_DATE, "closed")
+
+        departments = self._names(texts.get("departments", ""))
+        if "departments" not in formula_keys:
+            for name in departments:
+                if name not in self.known:
+                    issue(Code.UNKNOWN_DEPARTMENT, "departments", name, "、".join(self.departments))
+        owner = texts.get("owner", "")
+        if owner and "owner" not in formula_keys and owner not in self.people:  # without 设置, the default people
+            issue(Code.UNKNOWN_OWNER, "owner", owner)
+
+        case_no = texts.get("case_no", "")
+        if case_no and "case_no" not in formula_keys and not self.pattern.matches(case_no):
+            issue(Code.BAD_CASE_NO, "case_no", case_no, self.pattern.shown)
+        return issues, Parsed(dates, values, departments)
+
+    def record(self, row: SourceRow, parsed: Parsed) -> CsrRecord:
+        """The typed record of a row that passed every check, from what its checks read."""
+        text, choice, dates = row.texts.get, parsed.choices, parsed.dates
+        revision = text("revision", "")
+        return CsrRecord(
+            row=row.number, case_no=text("case_no", ""), customer=text("customer", ""),
+            product=text("product", ""), requirement=text("requirement", ""),
+            category=choice["category"], source=choice["source"], source_ref=text("source_ref", ""),
+            iatf_clause=text("iatf_clause", ""), received=dates["received"],
+            priority=choice["priority"], due=dates.get("due"),
+            departments=parsed.departments, owner=text("owner", ""),
+            status=choice["status"], contract_type=choice["contract_type"], closed=dates.get("closed"),
+            remarks=text("remarks", ""), revision=int(revision) if revision.isdigit() else None,
+            formulas=row.formulas,
+        )
+
+    def _names(self, text: str) -> tuple[str, ...]:
+        names = self._lists.get(text)
+        if names is None:
+            names = self._lists[text] = tuple(split_list(text))
+        return names
+
+
+def future_dates(row: int, dates: dict[str, date], today: date, letters: dict[str, str]) -> list[Issue]:
+    return [Issue.make(Code.FUTURE_DATE, row=row, column=letters.get(key), field=key, value=day.isoformat(),
+                       extra=today.isoformat())
+            for key in ("received", "closed") if (day := dates.get(key)) and day > today]
 
 
 def placeholder_emails(settings: Settings) -> Iterator[Issue]:
@@ -168,34 +232,13 @@ def placeholder_emails(settings: Settings) -> Iterator[Issue]:
 
 def check_duplicates(rows: list[SourceRow], letter: str | None) -> Iterator[Issue]:
     """Every row whose case number an earlier row already uses; the first holder keeps it."""
-    where: dict[str, list[int]] = defaultdict(list)
-    for row in rows:
-        if row.text("case_no"):
-            where[row.text("case_no").upper()].append(row.number)
-    for row in rows:
-        earlier = [n for n in where.get(row.text("case_no").upper(), []) if n < row.number]
-        if row.text("case_no") and earlier:
-            yield Issue.make(Code.DUPLICATE, row=row.number, column=letter, field="case_no",
-                             value=row.text("case_no"), extra="、".join(map(str, earlier)))
-
-
-def to_record(row: SourceRow, choices: Choices, date1904: bool = False) -> CsrRecord:
-    """The typed record of a row that passed every check."""
-    def choice(key: str) -> str:
-        return choices[key].value(row.text(key)) or ""
-
-    def day(key: str) -> date | None:
-        return parse_date(row.raw(key), date1904=date1904) if row.text(key) else None
-
-    revision = row.text("revision")
-    return CsrRecord(
-        row=row.number, case_no=row.text("case_no"), customer=row.text("customer"),
-        product=row.text("product"), requirement=row.text("requirement"),
-        category=choice("category"), source=choice("source"), source_ref=row.text("source_ref"),
-        iatf_clause=row.text("iatf_clause"), received=parse_date(row.raw("received"), date1904=date1904),
-        priority=choice("priority"), due=day("due"),
-        departments=tuple(split_list(row.text("departments"))), owner=row.text("owner"),
-        status=choice("status"), contract_type=choice("contract_type"), closed=day("closed"),
-        remarks=row.text("remarks"), revision=int(revision) if revision.isdigit() else None,
-        formulas=row.formulas,
-    )
+    numbered = [(row.number, case_no, case_no.upper()) for row in rows if (case_no := row.texts.get("case_no"))]
+    users: dict[str, list[int]] = {}  # case number, upper case → the rows using it
+    for number, _, key in numbered:
+        users.setdefault(key, []).append(number)
+    shared = {key for key, numbers in users.items() if len(numbers) > 1}
+    for number, case_no, key in numbered:
+        earlier = [n for n in users[key] if n < number] if key in shared else None
+        if earlier:
+            yield Issue.make(Code.DUPLICATE, row=number, column=letter, field="case_no",
+                             value=case_no, extra="、".join(map(str, earlier)))

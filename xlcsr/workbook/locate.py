@@ -1,7 +1,8 @@
 """Find the register in a workbook's cell values: the sheet, its header row, its data and note rows.
 
 Works over any `SheetSource` — a file read by calamine or the workbook open in Excel — so both
-fronts find the same register the same way.
+fronts find the same register the same way. The register sheet is read in one pass over its rows
+(one at a time from a source that can stream them), keeping only the rows it builds.
 
     >>> register = find_register(source)
     >>> register.header_row, register.columns["customer"].letter
@@ -11,12 +12,13 @@ fronts find the same register the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import chain, islice
 from typing import Protocol
 
 from xlcsr.domain.errors import HeaderNotFound, SheetMissing
 from xlcsr.domain.fields import FIELD_BY_KEY, FIELDS, field_for_header, normalize
-from xlcsr.domain.records import Column, Register, SourceRow, cell_text
+from xlcsr.domain.records import Column, Fields, Register, SourceRow, bulk, cell_text
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Settings
 from xlcsr.domain.vocab import OWN_SHEETS, REGISTER_SHEET, SETTINGS_SHEET, STATE_SHEET
 from xlcsr.rules.highlight import OVERDUE_HEADERS, own_columns
@@ -30,7 +32,11 @@ _CELL_REF = re.compile(r"([A-Z]+)(\d+)")
 
 
 class SheetSource(Protocol):
-    """A workbook's sheets as values from A1, and where its formulas are."""
+    """A workbook's sheets as values from A1, and where its formulas are.
+
+    A source may also offer `rows(sheet)`, the rows of `values(sheet)` one at a time: the register
+    sheet is then never held whole.
+    """
 
     label: str
 
@@ -60,23 +66,30 @@ def find_register(source: SheetSource, sheet: str | None = None, *, defaults: Se
         settings = (defaults or DEFAULT_SETTINGS).model_copy(update={"from_defaults": True})
     candidates = _candidates(names, sheet)
     for name in candidates:  # noqa: B007 - the sheet found is used below
-        rows = source.values(name)
-        found = find_header(rows, settings.column_map)
+        rows = _sheet_rows(source, name)
+        top = list(islice(rows, HEADER_SCAN_ROWS))
+        found = find_header(top, settings.column_map)
         if found:
             break
     else:
         raise HeaderNotFound(_no_header_message(source.label, candidates))
     header_row, columns, extra = found
     _require_columns(name, header_row, columns)
-    data, notes = _data_rows(rows, header_row, columns)
-    samples = _samples(rows, [row.number - 1 for row in data], [c for c in extra if c.key is None])
-    _attach_formulas(source.formulas(name), data, columns)
+    body = _Body(columns, [c for c in extra if c.key is None], _formula_fields(source.formulas(name), columns))
+    with bulk():
+        body.read(chain(top[header_row + 1:], rows), first=header_row + 2)
     return Register(path=source.label, sheet=name, header_row=header_row + 1, columns=columns,
-                    extra_columns=extra, rows=data, settings=settings,
+                    extra_columns=extra, rows=body.data, settings=settings,
                     state=state_from_rows(source.values(STATE_SHEET), source.label) if STATE_SHEET in names else {},
-                    note_rows=notes, width=max((len(r) for r in rows), default=0),
+                    note_rows=body.notes, width=max([body.width, *(len(r) for r in top)]),
                     settings_refs=date_list_refs(settings_rows) if settings_rows is not None else {},
-                    date1904=date1904, samples=samples)
+                    date1904=date1904, samples=body.samples)
+
+
+def _sheet_rows(source: SheetSource, sheet: str) -> Iterator[Sequence[object]]:
+    """The rows of `sheet` from row 1: streamed when the source can (see SheetSource), else its values."""
+    stream = getattr(source, "rows", None)
+    return iter(stream(sheet) if callable(stream) else source.values(sheet))
 
 
 def find_header(rows: Sequence[Sequence[object]], column_map: Mapping[str, str] | None = None,
@@ -136,50 +149,52 @@ def _candidates(names: list[str], wanted: str | None) -> list[str]:
 SAMPLE_SIZE = 200  # values of an unknown column looked at to tell what it holds
 
 
-def _samples(rows: list[list[object]], data: list[int], columns: list[Column]) -> dict[int, list[object]]:
-    """The first non-empty values of each unknown column, over the data rows."""
-    found: dict[int, list[object]] = {}
-    for column in columns:
-        values = found.setdefault(column.index, [])
-        for index in data:
-            row = rows[index]
-            if column.index < len(row) and cell_text(row[column.index]):
-                values.append(row[column.index])
-                if len(values) == SAMPLE_SIZE:
-                    break
-    return found
+class _Body:
+    """The rows under the header, read in one pass: data rows, note rows, samples of unknown columns, width."""
+
+    def __init__(self, columns: dict[str, Column], unknown: list[Column], formulas: dict[int, frozenset[str]]):
+        self.fields = Fields((key, col.index) for key, col in columns.items())
+        self.formulas = formulas
+        self.data: list[SourceRow] = []
+        self.notes: list[int] = []
+        self.samples: dict[int, list[object]] = {c.index: [] for c in unknown}  # the first values of each
+        self.width = 0
+
+    def read(self, rows: Iterable[Sequence[object]], first: int) -> None:
+        """Take `rows`, the first of them being sheet row `first`; empty rows are skipped."""
+        fields, formulas, no_formulas = self.fields, self.formulas, frozenset()
+        sampling = [index for index in self.samples]
+        width = self.width
+        for number, row in enumerate(rows, start=first):
+            width = max(width, len(row))
+            source = SourceRow.of_cells(number, row, fields, formulas.get(number, no_formulas))
+            if not source.texts:
+                continue
+            if "received" not in source.texts and any(_NOTE.match(cell_text(v)) for v in row):
+                self.notes.append(number)
+                continue
+            self.data.append(source)
+            if sampling:
+                sampling = self._sample(row, sampling)
+        self.width = width
+
+    def _sample(self, row: Sequence[object], sampling: list[int]) -> list[int]:
+        """Note the row's values of the unknown columns still sampled; those with enough drop out."""
+        for index in sampling:
+            if index < len(row) and cell_text(row[index]):
+                self.samples[index].append(row[index])
+        return [index for index in sampling if len(self.samples[index]) < SAMPLE_SIZE]
 
 
-def _data_rows(rows: list[list[object]], header: int,
-               columns: dict[str, Column]) -> tuple[list[SourceRow], list[int]]:
-    data: list[SourceRow] = []
-    notes: list[int] = []
-    for index in range(header + 1, len(rows)):
-        row = rows[index]
-        values = {key: row[col.index] for key, col in columns.items() if col.index < len(row)}
-        source = SourceRow(number=index + 1, values=values)
-        if not any(source.texts.values()):
-            continue
-        if not source.texts.get("received") and any(_NOTE.match(cell_text(v)) for v in row):
-            notes.append(index + 1)
-            continue
-        data.append(source)
-    return data, notes
-
-
-def _attach_formulas(refs: set[str], rows: list[SourceRow], columns: dict[str, Column]) -> None:
-    """Mark which fields of which rows hold formulas (the values alone do not tell)."""
-    if not refs:
-        return
+def _formula_fields(refs: set[str], columns: dict[str, Column]) -> dict[int, frozenset[str]]:
+    """Row number → the fields whose cells hold formulas (the values alone do not tell)."""
     key_of = {col.letter: key for key, col in columns.items()}
     by_row: dict[int, set[str]] = {}
     for ref in refs:
         match = _CELL_REF.fullmatch(ref.replace("$", ""))
         if match and match[1] in key_of:
             by_row.setdefault(int(match[2]), set()).add(key_of[match[1]])
-    for row in rows:
-        if row.number in by_row:
-            row.formulas = frozenset(by_row[row.number])
+    return {row: frozenset(keys) for row, keys in by_row.items()}
 
 
 def _require_columns(sheet: str, header_row: int, columns: dict[str, Column]) -> None:
