@@ -104,7 +104,7 @@ def validation_table(report: ValidationReport, lang: str = "zh") -> Table:
     last_row: int | None = -1
     for issue in report.issues:
         row_label = "" if issue.row == last_row else str(issue.row or "")
-        level = w["warning"] if issue in report.warnings else w["error"]
+        level = w["error"] if issue.is_error else w["warning"]
         table.add_row(row_label, issue.cell or "", issue.label(lang), level, issue.text(lang))
         last_row = issue.row
     return table

@@ -109,6 +109,10 @@ class Issue:
         return {"row": self.row, "column": self.column, "field": self.field, "code": str(self.code),
                 "value": self.value, "message": self.text(lang), "message_en": self.message_en}
 
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
     def label(self, lang: str = "zh") -> str:
         """The field's header as the user knows it."""
         return _label(self.field, lang)

@@ -42,7 +42,7 @@ class SourceRow:
 
     def __init__(self, number: int, values: Mapping[str, object], formulas: frozenset[str] = frozenset()):
         self._start(number, formulas)
-        self._take(values.items())
+        self._take(values.items(), {})
 
     @classmethod
     def of_cells(cls, number: int, cells: Sequence[object], fields: Fields,
@@ -59,9 +59,9 @@ class SourceRow:
             others = fields.pick_others(cells)
         except (TypeError, IndexError):  # a number or a date in a text field; a short row
             row.texts.clear()
-            row._take((key, cells[i]) for key, i in fields.positions if i < len(cells))
+            row._take(((key, cells[i]) for key, i in fields.positions if i < len(cells)), fields.dates)
             return row
-        row._take(zip(fields.other_keys, others))
+        row._take(zip(fields.other_keys, others), fields.dates)
         return row
 
     def _start(self, number: int, formulas: frozenset[str]) -> None:
@@ -70,11 +70,17 @@ class SourceRow:
         self.texts: dict[str, str] = {}  # the non-empty cells, as the user reads them
         self._raw: dict[str, object] = {}  # the values read that are not text: numbers, dates
 
-    def _take(self, values: Iterable[tuple[str, object]]) -> None:
+    def _take(self, values: Iterable[tuple[str, object]], dates: dict[date, str]) -> None:
+        """Keep each value's text, and the value too when it is not text; `dates` holds the text of each date."""
         texts, raw = self.texts, self._raw
         for key, value in values:
             kind = type(value)  # cell_text's own cases first, for the 100,000 rows of a big register
-            text = value.strip() if kind is str else value.isoformat() if kind is date else cell_text(value)
+            if kind is str:
+                text = value.strip()
+            elif kind is date:
+                text = dates.get(value) or dates.setdefault(value, value.isoformat())
+            else:
+                text = cell_text(value)
             if text:
                 texts[key] = text
                 if kind is not str:
@@ -104,6 +110,7 @@ class Fields:
         others = [(key, index) for key, index in self.positions if FIELD_BY_KEY[key].kind in _NOT_TEXT]
         self.text_keys, self.pick_texts = tuple(key for key, _ in texts), _picker([i for _, i in texts])
         self.other_keys, self.pick_others = tuple(key for key, _ in others), _picker([i for _, i in others])
+        self.dates: dict[date, str] = {}  # the text of each date read, one string shared by the rows
 
 
 _NOT_TEXT = (Kind.DATE, Kind.INT)
