@@ -101,6 +101,8 @@ class FileBook:
 
     def _save(self) -> None:
         """Save only over the file that was read; afterwards the file written is the one expected."""
+        if self._source is not None:
+            self._source.settle()
         backup = self.package.save(expect=self.stamp, now=self.clock() if self.clock else None)
         if backup is not None:
             self.stamp = stamp_of(self.path)

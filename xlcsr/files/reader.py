@@ -98,6 +98,12 @@ class FileSource:
         scan = self._scans.pop(sheet, None)
         return scan.result() if scan is not None else self._find_formulas(sheet)
 
+    def settle(self) -> None:
+        """Let every formula scan still running end (each holds the file open, which Windows keeps from
+        being replaced): the scans of sheets passed over while looking for the register."""
+        for scan in self._scans.values():
+            scan.wait()
+
     def _find_formulas(self, sheet: str) -> set[str]:
         part = self._workbook_xml().worksheets.get(sheet)
         if part is None:  # a chart sheet
@@ -168,6 +174,9 @@ class _Background(Generic[T]):
             self._error = exc
         finally:
             del self._work  # it may hold its owner: no cycle is left behind
+
+    def wait(self) -> None:
+        self._thread.join()
 
     def result(self) -> T:
         self._thread.join()
