@@ -24,20 +24,17 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Generic, TypeVar
 
 import python_calamine
 from lxml import etree
 
 from xlcsr.domain.errors import FormatNotEdited, LegacyUnreadable, WorkbookEncrypted
-from xlcsr.files.reader import FileSource, check_workbook
+from xlcsr.files.reader import Background, FileSource, check_workbook
 
 Merged = list[tuple[tuple[int, int], tuple[int, int]]]
-T = TypeVar("T")
 
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -79,7 +76,7 @@ class XlsxSource(FileSource):
         super().__init__(path)
         self.kind = "xlsm" if path.suffix.lower() == ".xlsm" else "xlsx"
         self._sheets = _Sheets(self.book)
-        self._looking: dict[str, _InThread[set[str]]] = {}  # formulas looked for while calamine parses
+        self._looking: dict[str, Background[set[str]]] = {}  # formulas looked for while calamine parses
 
     def values(self, sheet: str) -> list[list[object]]:
         return self._sheets.values(sheet, super().values)
@@ -88,7 +85,7 @@ class XlsxSource(FileSource):
         """The rows of `values(sheet)` (the import plans from those same values, so they are read once);
         the sheet's formulas are looked for meanwhile, while calamine parses."""
         if sheet not in self._looking:
-            self._looking[sheet] = _InThread(lambda: FileSource.formulas(self, sheet))
+            self._looking[sheet] = Background(lambda: FileSource.formulas(self, sheet))
         return iter(self.values(sheet))
 
     def formulas(self, sheet: str) -> set[str]:
@@ -280,27 +277,6 @@ def _is_ods(path: Path) -> bool:
             return b"opendocument.spreadsheet" in package.read("mimetype")[:200]
     except (KeyError, zipfile.BadZipFile, OSError):
         return False
-
-
-class _InThread(Generic[T]):
-    """`work()` run in a thread; `result()` waits for what it returns, or raises what it raised."""
-
-    def __init__(self, work: Callable[[], T]):
-        self._work, self._value, self._error = work, None, None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._value = self._work()
-        except BaseException as error:  # handed to the caller of result()
-            self._error = error
-
-    def result(self) -> T:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value  # type: ignore[return-value]
 
 
 class _Sheets:

@@ -53,7 +53,7 @@ class FileSource:
         self.label = str(path)
         self.book = open_calamine(path)
         self._workbook: _WorkbookXml | None = None
-        self._scans: dict[str, _Background[set[str]]] = {}
+        self._scans: dict[str, Background[set[str]]] = {}
 
     def sheet_names(self) -> list[str]:
         return list(self.book.sheet_names)
@@ -66,7 +66,7 @@ class FileSource:
     def rows(self, sheet: str) -> Iterator[list[object]]:
         """The rows of `values(sheet)`, one at a time; the sheet's formulas are looked for meanwhile."""
         if sheet not in self._scans:
-            self._scans[sheet] = _Background(lambda: self._find_formulas(sheet))
+            self._scans[sheet] = Background(lambda: self._find_formulas(sheet))
         grid = self._grid(sheet)
         if grid is None or grid.start is None:  # a chart sheet, an empty sheet
             return iter(())
@@ -157,7 +157,7 @@ def _rel_id(element: etree._Element) -> str | None:
                  and etree.QName(k).localname == "id"), None)
 
 
-class _Background(Generic[T]):
+class Background(Generic[T]):
     """`work` run in a thread; `result()` waits for its value, or raises what it raised."""
 
     def __init__(self, work: Callable[[], T]):
