@@ -106,8 +106,10 @@ def test_demo_builds_validates_and_numbers(tmp_path: Path) -> None:
     # 12 typed in, 24 assigned, and one wrong row reusing a number (a deliberate duplicate)
     assert len(numbers) == 12 + 24 + 1 and len(set(numbers)) == len(numbers) - 1
     result = calamine_rows(tmp_path / "demo" / "顾客特殊要求清单.xlsx", "校验结果")
-    errors = [r for r in result[1:] if r[3] != "placeholder_email"]  # the demo's people are examples: warned
+    errors = [r for r in result[1:] if r[3] not in ("placeholder_email", "review_late")]  # warned, not errors
     assert len(errors) == 9  # the duplicate is an error on its later use only
+    late = [r for r in result[1:] if r[3] == "review_late"]  # open cases received over 10 working days ago
+    assert late and all(r[2] == "接收日期" and "待会签" in r[4] for r in late)
 
 
 def test_every_command_has_help_ending_in_an_example() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from email import policy
 from email.message import EmailMessage
@@ -26,8 +26,10 @@ from xlcsr.cli.remind import remind_command
 from xlcsr.domain.records import CsrRecord
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Department, Person, Settings
 from xlcsr.files.settings_writer import write_settings_sheet
+from xlcsr.mail.rendering import Renderer
 from xlcsr.mail.sent_log import SentLog, store_in
 from xlcsr.mail.transport import SmtpConfig
+from xlcsr.rules.signoff import fingerprint
 
 REAL_SETTINGS = real(DEFAULT_SETTINGS)
 TODAY = date(2026, 11, 25)  # a Wednesday; no holidays in November
@@ -269,6 +271,22 @@ def test_sign_offs_waiting_on_a_department_light_up_once_review_data_exists() ->
         ("1", ("品质部",))]
     per_register = build_digests([RegisterCases("A", PURE, records, review=WaitingOnQuality())], TODAY)
     assert per_register.digests == plan.digests
+
+
+def test_a_case_turned_down_in_review_is_listed_in_its_owners_digest() -> None:
+    from xlcsr.domain.signoff import Entry, Kind
+    from xlcsr.rules.signoff import Ledger
+
+    case = record("1", status="评审中", due=date(2026, 12, 31), departments=("技术部", "品质部"))
+    no = Entry("1", 1, fingerprint(case, "技术部", PURE), "技术部", Kind.REVIEW, "不能满足", "公差无法保证", "王工",
+               date(2026, 11, 20), "x.xlsx", datetime(2026, 11, 20, 9, 0))
+    ledger = Ledger([no], [case], PURE)
+    [digest] = [d for d in build_digests([RegisterCases("A", PURE, [case], review=ledger)], TODAY).digests
+                if d.recipient.name == "李强"]
+    assert [(c.case_no, c.rejection) for c in digest.rejected] == [("1", "技术部不能满足（公差无法保证）")]
+    subject, text, html = astuple(Renderer().render(digest))
+    assert "1 项评审未通过" in subject and "评审未通过：技术部不能满足（公差无法保证）" in text
+    assert "技术部不能满足（公差无法保证）" in html
 
 
 def test_the_digest_key_is_stable_and_changes_with_the_cases_and_the_day() -> None:

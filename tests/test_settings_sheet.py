@@ -118,9 +118,10 @@ def test_layout_block_titles_headers_and_parameters(default_rows: list[list[obje
     assert default_rows[2][13:16] == ["优先级", "英文", "时限(工作日)"]
     assert default_rows[2][23:26] == ["参数", "值", "说明"]
     assert default_rows[2][27:29] == ["表头", "字段"] and default_rows[2][30:33] == ["字段", "原值", "映射为"]
-    assert [default_rows[r][23] for r in range(3, 9)] == [p.zh for p in PARAMS]
+    assert [default_rows[r][23] for r in range(3, 10)] == [p.zh for p in PARAMS]
     assert [p.zh for p in PARAMS] == ["案件号格式", "默认优先级", "提醒提前天数", "升级天数", "评审期限(工作日)",
-                                         "邮件每类最多案件数"]
+                                         "邮件每类最多案件数", "日期相关部门"]
+    assert default_rows[9][24] == "生产部、采购部"
     assert default_rows[3][24] == "CSR-{year}-{seq:04d}"
     assert isinstance(default_rows[3][17], date)  # holidays are real dates
 

@@ -66,7 +66,8 @@ def review(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_register_sheets_title_and_form_number(register: Path) -> None:
     wb = openpyxl.load_workbook(register)
-    assert wb.sheetnames == ["清单", "设置", "变更记录"]
+    assert wb.sheetnames == ["清单", "设置", "变更记录", "会签记录"]
+    assert [c.value for c in wb["会签记录"][1]][:4] == ["案件号", "版本号", "指纹", "部门"]
     ws = wb["清单"]
     assert ws["A1"].value == "顾客特殊要求清单" and ws["A1"].font.b
     assert "QR-CSR-01" in ws["A2"].value and "版本" in ws["A2"].value

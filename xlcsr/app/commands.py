@@ -28,6 +28,7 @@ from xlcsr.rules.deadlines import ReviewState
 from xlcsr.rules.highlight import HighlightPlan, plan_highlight
 from xlcsr.rules.marks import MarkPlan, plan_marks
 from xlcsr.rules.numbering import Assignment, plan_assignment
+from xlcsr.rules.signoff import ReviewWrite, ledger_of
 from xlcsr.rules.validate import check_register, validate_register
 from xlcsr.workbook.settings_sheet import column_map_cells
 
@@ -46,6 +47,8 @@ class RegisterBook(Protocol):
     def values(self, sheet: str) -> list[list[object]]: ...
 
     def write_settings_cells(self, register: Register, cells: dict[str, str]) -> None: ...
+
+    def write_review(self, register: Register, change: ReviewWrite) -> None: ...
 
 
 def as_book(book: RegisterBook | Path, clock: Clock | None = None) -> RegisterBook:
@@ -177,11 +180,15 @@ def highlight_workbook(book: RegisterBook | Path, *, today: date, review: Review
                        lang: str = "zh", clock: Clock | None = None) -> HighlightResult:
     """Colour closed, overdue and due-soon cases with live rules; refresh the 逾期天数 column.
 
-    With `review` (sign-off data), cases past the review period with sign-offs missing turn purple.
+    Cases past the review period with sign-offs missing turn purple: from `review` when given, else
+    from the register's 会签记录 when it uses sign-off.
     """
     book = as_book(book, clock)
     register = book.read()
     report, records = validate_register(register, today=today)
+    if review is None:
+        ledger = ledger_of(register, records)
+        review = ledger if ledger.active else None
     plan = plan_highlight(register, records, today, review=review, lang=lang)
     book.write_highlight(register, plan)
     return HighlightResult(report, plan, sorted(report.bad_rows))

@@ -58,6 +58,7 @@ from xlcsr.rules.reminders import (
     RegisterCases,
     build_digests,
 )
+from xlcsr.rules.signoff import ledger_of
 from xlcsr.rules.validate import validate_register
 
 __all__ = [
@@ -255,13 +256,14 @@ class CheckedRegister:
     settings: Settings
     report: ValidationReport
     records: list[CsrRecord]
+    review: ReviewState | None = None  # its sign-offs (会签记录), for the departments' lists
 
 
 def check_book(book: Path | RegisterBook, today: date) -> CheckedRegister:
     """Read the register and validate it (the rows themselves are not kept)."""
     register = as_book(book).read()
     report, records = validate_register(register, today=today)
-    return CheckedRegister(register.settings, report, records)
+    return CheckedRegister(register.settings, report, records, ledger_of(register, records))
 
 
 ROW_HEADERS = {"zh": ["收件人", "逾期", "将到期", "待会签", "升级汇总", "结果", "主题 / 说明"],
@@ -340,7 +342,8 @@ def _read_registers(books: Sequence[Path | RegisterBook], today: date, result: R
         result.registers[label] = path
         unsaved = not isinstance(book, Path) and not path.is_absolute()  # a new workbook: no folder of its own
         stores[label] = store_in(config.state_dir) if unsaved else store_path(path.resolve())
-        cases.append(RegisterCases(label, read.settings, read.records, path="" if unsaved else str(path.resolve())))
+        cases.append(RegisterCases(label, read.settings, read.records, review=read.review,
+                                   path="" if unsaved else str(path.resolve())))
     return cases, stores
 
 

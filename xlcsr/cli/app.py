@@ -23,8 +23,10 @@ from xlcsr.cli.addin import addin_app
 from xlcsr.cli.columns import columns_command
 from xlcsr.cli.import_command import import_command
 from xlcsr.cli.options import Lang, Today, XlcsrCommand, XlcsrGroup, exits_cleanly, today_or_now
+from xlcsr.cli.record import record_command
 from xlcsr.cli.remind import remind_command
 from xlcsr.cli.run import run_command
+from xlcsr.cli.signoff import collect_command, signoff_command
 
 app = typer.Typer(
     name="xlcsr",
@@ -143,6 +145,9 @@ app.command("remind", cls=XlcsrCommand)(exits_cleanly(remind_command))
 app.command("columns", cls=XlcsrCommand)(exits_cleanly(columns_command))
 app.command("import", cls=XlcsrCommand)(exits_cleanly(import_command))
 app.command("run", cls=XlcsrCommand)(exits_cleanly(run_command))
+app.command("signoff", cls=XlcsrCommand)(exits_cleanly(signoff_command))
+app.command("collect", cls=XlcsrCommand)(exits_cleanly(collect_command))
+app.command("record", cls=XlcsrCommand)(exits_cleanly(record_command))
 app.add_typer(addin_app, name="addin")
 for _command in addin_app.registered_commands:
     _command.callback = exits_cleanly(_command.callback)

@@ -76,3 +76,7 @@ class LegacyUnreadable(WorkbookUnreadable):
 
 class OutputRefused(XlcsrError):
     """The file a command would create cannot be made: it is already there (never overwritten) or not an .xlsx."""
+
+
+class SignoffRefused(XlcsrError):
+    """A sign-off workbook cannot be collected: its seal does not verify, or it belongs elsewhere."""

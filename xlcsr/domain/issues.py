@@ -30,6 +30,9 @@ class Code(StrEnum):
     UNMAPPED_COLUMN = "unmapped_column"
     FUTURE_DATE = "future_date"
     PLACEHOLDER_EMAIL = "placeholder_email"
+    REVIEW_LATE = "review_late"
+    REVIEW_REJECTED = "review_rejected"
+    CLOSED_WITHOUT_ROLLOUT = "closed_without_rollout"
 
 
 class Severity(StrEnum):
@@ -38,7 +41,8 @@ class Severity(StrEnum):
 
 
 WARNING_CODES = frozenset({Code.DEFAULT_SETTINGS, Code.DUPLICATE_COLUMN, Code.UNMAPPED_COLUMN, Code.FUTURE_DATE,
-                           Code.PLACEHOLDER_EMAIL})
+                           Code.PLACEHOLDER_EMAIL, Code.REVIEW_LATE, Code.REVIEW_REJECTED,
+                           Code.CLOSED_WITHOUT_ROLLOUT})
 
 # (Chinese, English) message templates; fields: header, value, extra
 TEMPLATES: dict[Code, tuple[str, str]] = {
@@ -71,6 +75,12 @@ TEMPLATES: dict[Code, tuple[str, str]] = {
     Code.PLACEHOLDER_EMAIL: ("{extra}：「{value}」是示例地址（保留域名），不会向它发送提醒，请改为真实邮箱",
                              "{extra}: '{value}' is an example address (a reserved domain); no reminder is sent "
                              "to it, enter a real address"),
+    Code.REVIEW_LATE: ("接收后超过 {extra} 个工作日仍未完成评审，待会签：{value}",
+                       "not fully reviewed {extra} working days after receipt; waiting on: {value}"),
+    Code.REVIEW_REJECTED: ("评审未通过：{value}，案件停留在评审中", "review turned down: {value}; the case stays "
+                           "under review"),
+    Code.CLOSED_WITHOUT_ROLLOUT: ("已完成，但 {value} 尚未确认落实，且备注中未说明原因",
+                                  "closed while {value} has not confirmed the rollout, and no reason in Remarks"),
 }
 
 

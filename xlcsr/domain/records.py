@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from xlcsr.domain.fields import FIELD_BY_KEY, Kind
 from xlcsr.domain.settings import Settings
+from xlcsr.domain.signoff import Entry
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ class Register:
     settings_refs: dict[str, str] = field(default_factory=dict)  # 设置 date lists: defined name → range
     date1904: bool = False  # the workbook counts serial dates from 1904-01-01
     samples: dict[int, list[object]] = field(default_factory=dict)  # unknown column → its first values
+    signoffs: list[Entry] | None = None  # the answers of its 会签记录 sheet; None when it has none
 
 
 class CsrRecord(NamedTuple):

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from xlcsr.domain.vocab import CATEGORIES, DEFAULT_PRIORITY, PRIORITIES, SOURCES
+from xlcsr.domain.vocab import CATEGORIES, DATE_SENSITIVE, DEFAULT_PRIORITY, PRIORITIES, SOURCES
 
 
 class Department(BaseModel):
@@ -91,6 +91,7 @@ class Settings(BaseModel):
     escalation_days: int = Field(default=5, ge=0)
     review_days: int = Field(default=10, ge=0)
     digest_limit: int = Field(default=50, ge=1)  # cases listed per section of a reminder e-mail
+    date_sensitive: tuple[str, ...] = DATE_SENSITIVE  # departments whose sign-off rests on the due date too
     column_map: dict[str, str] = Field(default_factory=dict)  # the user's header → field key (【列映射】)
     value_map: dict[str, dict[str, str]] = Field(default_factory=dict)  # field key → {user's word: value} (【值映射】)
     from_defaults: bool = False

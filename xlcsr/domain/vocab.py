@@ -23,6 +23,11 @@ SOURCES = ("技术协议", "质量协议", "环保协议", "图纸", "产品规�
 REVIEW_OPINIONS = ("可满足", "有条件满足", "不能满足")  # a department's answer on a sign-off
 APPROVALS = ("批准", "不批准")  # the general manager's, for special contracts
 APPROVER = "总经理"
+IDENTIFIER = "市场部"  # the department that identifies a requirement (客户特殊要求识别程序)
+ROLLOUT_DONE = "已落实"  # a department's confirmation that the requirement is in its own documents
+NOTE_REQUIRED = ("有条件满足", "不能满足", "不批准")  # answers that need a 说明
+REJECTIONS = ("不能满足", "不批准")
+DATE_SENSITIVE = ("生产部", "采购部")  # departments whose answer rests on the due date too (default)
 # Users' own words for a choice → the configured value (lower case; the 【值映射】 block of 设置 adds more).
 VALUE_SYNONYMS: dict[str, dict[str, str]] = {
     "status": {
@@ -51,7 +56,12 @@ STATE_SHEET = "_xlcsr"
 RESULT_SHEET = "校验结果"
 CHANGELOG_SHEET = "变更记录"
 REPORT_SHEET = "统计报表"
-OWN_SHEETS = (SETTINGS_SHEET, STATE_SHEET, RESULT_SHEET, CHANGELOG_SHEET, REPORT_SHEET)  # never the register
+SIGNOFF_LOG_SHEET = "会签记录"
+OWN_SHEETS = (SETTINGS_SHEET, STATE_SHEET, RESULT_SHEET, CHANGELOG_SHEET, REPORT_SHEET,
+              SIGNOFF_LOG_SHEET)  # never the register
+SIGNOFF_SHEET = "会签"  # the sheet of a sign-off workbook
+SEAL_SHEET = "_xlcsr_seal"  # its very hidden seal
+ROLLOUT_HEADER = "落实情况"  # the register column xlcsr keeps: "3/4 已落实"
 REVIEW_SHEET = "评审记录"  # the one sheet of the review form
 
 # --- files and folders
@@ -62,6 +72,8 @@ CONFIG_FILE = "xlcsr.toml"
 BACKUP_DIR = ".xlcsr-backup"
 STORE_DIR = ".xlcsr"  # beside each register: its SQLite store (the sent log), shared by every front
 STORE_FILE = "xlcsr.sqlite"
+SIGNOFF_DIR, RECORD_DIR = SIGNOFF_SHEET, REVIEW_SHEET  # folders beside the register: sign-off books, forms
+RECORD_STEM = "评审记录表"  # a case's filled review form: 评审记录表-<case>.xlsx
 
 # --- defined names over the 设置 date lists, for Excel formulas that count working days
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from xlcsr.app import commands
 from xlcsr.app.config import load_config, register_defaults
 from xlcsr.domain.records import Column
+from xlcsr.domain.vocab import RECORD_DIR, SIGNOFF_DIR
 from xlcsr.excel.live_book import LiveBook
 from xlcsr.rules.highlight import counts_text
 
@@ -105,6 +106,81 @@ def new_register(book: Any, *, today: date) -> str:
     target = commands.new_register(_folder_of(book), today=today)
     book.app.books.open(str(target))
     return f"已新建清单：{target}"
+
+
+def signoff_book(book: Any, *, today: date) -> str:
+    """生成会签表: like `xlcsr signoff BOOK --out 会签` in the workbook's folder."""
+    from xlcsr.app.signoff import issue_signoffs
+
+    out = _folder_of(book) / SIGNOFF_DIR
+    result = issue_signoffs(_live(book), out=out, today=today)
+    if not result.written:
+        return "没有待会签的项目：所有案件都已答复，或尚无已编号的待处理案件。"
+    lines = [f"已生成 {len(result.written)} 份会签表（{out}）："]
+    lines += [f"{path.name}：{count} 项" for path, count in result.to_rows()]
+    if result.moved:
+        lines.append(f"{result.moved} 个案件转为评审中。请保存清单，再把会签表发给各部门。")
+    if result.plan.without_departments:
+        lines.append(f"{len(result.plan.without_departments)} 个案件未指定责任部门，未签发。")
+    return "\n".join(lines)
+
+
+SIGNOFF_FILTER = "会签表或评审记录表 (*.xlsx;*.xlsm),*.xlsx;*.xlsm"
+
+
+def collect_book(book: Any, *, today: date) -> str:
+    """收集会签: the filled workbooks picked in Excel's file dialog (else the 会签 folder), like `xlcsr collect`."""
+    from xlcsr.app.signoff import collect_signoffs
+
+    sources = _picked_files(book) or [_folder_of(book) / SIGNOFF_DIR]
+    if sources == [None]:
+        return "已取消：没有收集任何文件。"
+    result = collect_signoffs(_live(book), sources, today=today, clock=datetime.now)
+    plan = result.plan
+    lines = [f"已读取 {len(result.files)} 个文件：生效 {len(plan.applied)} 项，已失效 {len(plan.stale)} 项，"
+             f"有误 {len(plan.problems)} 项，已收集过 {plan.repeated} 项，未填写 {plan.unanswered} 项。"]
+    if plan.statuses:
+        lines.append(f"{len(plan.statuses)} 个案件状态已更新。请保存清单。")
+    shown = [*result.refused, *(p.text() for p in plan.problems)]
+    lines += shown[:PREVIEW_LINES] + (["…"] if len(shown) > PREVIEW_LINES else [])
+    return "\n".join(lines)
+
+
+def _picked_files(book: Any) -> list[Path | None]:
+    """The files picked (multi-select); [None] when cancelled; [] where Excel has no such dialog."""
+    try:
+        chosen = book.app.api.GetOpenFilename(SIGNOFF_FILTER, 1, "选择填好的会签表", None, True)
+    except AttributeError:  # no Windows file dialog (Excel for Mac)
+        return []
+    if not chosen or chosen is False:
+        return [None]
+    return [Path(str(name)) for name in (chosen if isinstance(chosen, (list, tuple)) else [chosen])]
+
+
+def record_book(book: Any, *, today: date) -> str:
+    """打印评审记录表: the form of the selected rows' cases (none selected: every reviewed case), as PDF too."""
+    from xlcsr.app.review_record import write_records
+
+    live = _live(book)
+    cases = _selected_cases(book, live)
+    out = _folder_of(book) / RECORD_DIR
+    result = write_records(live, cases, out=out, all_cases=not cases, pdf=True, today=today, clock=datetime.now)
+    if not result.written:
+        return "没有可打印的评审记录表：所选行没有案件号，或会签记录中还没有答复。"
+    return "\n".join([f"已生成 {len(result.written)} 份评审记录表（{out}）。",
+                      *(f"{p.name}" for p in [*result.written, *result.pdfs][:PREVIEW_LINES])])
+
+
+def _selected_cases(book: Any, live: LiveBook) -> list[str]:
+    """The case numbers of the rows selected in the register sheet."""
+    try:
+        selection = book.app.selection
+        first, count = int(selection.row), int(selection.rows.count)
+    except (AttributeError, TypeError, ValueError):
+        return []
+    register = live.read()
+    rows = set(range(first, first + count))
+    return [row.text("case_no") for row in register.rows if row.number in rows and row.text("case_no")]
 
 
 def _added_text(columns: list[Column]) -> str:

@@ -1,7 +1,7 @@
 """The ribbon's buttons, one table: tag, Chinese label, icon, tip, and the action the tag runs.
 
-    >>> [b.tag for b in BUTTONS]
-    ['validate', 'assign', 'highlight', 'new_register']
+    >>> [b.tag for b in BUTTONS][:3]
+    ['validate', 'assign', 'highlight']
 
 Adding a button is one entry here: the ribbon XML (`xlcsr.excel.addin.ribbon`) and `dispatch` both read
 this table. `action` names a function in `xlcsr.excel.button_actions` taking the calling xlwings Book.
@@ -36,6 +36,13 @@ BUTTONS: tuple[Button, ...] = (
     Button("import", "导入", "FileOpen",
            "选择一份旧清单（.xls、.xlsx、.ods 或 CSV），按模板新建清单并导入全部行；无法映射的值原样保留并列出",
            "import_book"),
+    Button("signoff", "生成会签表", "ReviewShareWorkbook",
+           "为每个部门生成只列其待答复案件的会签表（受保护，只能填写答复），保存在清单所在文件夹的「会签」中",
+           "signoff_book", "会签"),
+    Button("collect", "收集会签", "ReviewAcceptChange",
+           "选择填好的会签表，把完整有效的答复写入「会签记录」并更新案件状态", "collect_book", "会签"),
+    Button("record", "打印评审记录表", "FilePrint",
+           "为所选行的案件（未选时为全部已评审案件）填写评审记录表并转为 PDF", "record_book", "会签"),
 )
 
 BUTTON_BY_TAG: dict[str, Button] = {b.tag: b for b in BUTTONS}

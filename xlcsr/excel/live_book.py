@@ -13,18 +13,23 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from xlcsr.domain.records import Column, Register, column_letter
 from xlcsr.domain.settings import Settings
-from xlcsr.domain.vocab import DATE_FORMAT, RESULT_SHEET, SETTINGS_SHEET, STATE_SHEET
+from xlcsr.domain.vocab import DATE_FORMAT, RESULT_SHEET, ROLLOUT_HEADER, SETTINGS_SHEET, SIGNOFF_LOG_SHEET, STATE_SHEET
 from xlcsr.rules.highlight import STATE_KEY, HighlightPlan, Rule, rule_signature, shift_rows
 from xlcsr.rules.marks import ERROR_FILL, Fill, MarkPlan, fill_rgb, recorded_fill, solid_fill
 from xlcsr.rules.numbering import Assignment, column_width
-from xlcsr.workbook.locate import find_register, place_new_column
+from xlcsr.rules.signoff import REJECTED_FILL, ReviewWrite
+from xlcsr.rules.signoff import STATE_KEY as SIGNOFF_STATE
+from xlcsr.workbook.locate import find_register, place_new_column, place_own_column
+from xlcsr.workbook.signoff_log import entry_row, log_header
 from xlcsr.workbook.state import state_rows
 
 MARK_COLOR = tuple(int(ERROR_FILL[i:i + 2], 16) for i in (2, 4, 6))  # (255, 199, 206)
+REJECTED_COLOR = tuple(int(REJECTED_FILL[i:i + 2], 16) for i in (2, 4, 6))
 MAX_ADDRESS = 250  # Excel refuses range addresses longer than 255 characters
 _TEXT_TRIGGERS = ("=", "+", "-", "@")
 TEXT_FORMAT = "@"  # Excel's number format that keeps what is typed as text
@@ -39,6 +44,11 @@ class LiveBook:
         self.label = book.name
         self._names: list[str] | None = None
         self._read: dict[str, tuple[Any, list[list[object]]]] = {}
+
+    @property
+    def path(self) -> Path:
+        """The workbook's file (its store of keys and logs is beside it); just its name when never saved."""
+        return Path(self.book.fullname)
 
     # -- SheetSource --
 
@@ -230,6 +240,51 @@ class LiveBook:
         sheet.range("A1").value = rows
         sheet.range("A1:F1").font.bold = True
         sheet.autofit("c")
+
+    def write_review(self, register: Register, change: ReviewWrite) -> None:
+        """Statuses, 完成日期 and 落实情况 as runs of cells; new 会签记录 rows as one block at its bottom."""
+        sheet = self.book.sheets[register.sheet]
+        with _quiet(self.book):
+            for key, values in (("status", change.statuses), ("closed", change.closed)):
+                if not values:
+                    continue
+                columns = dict(register.columns)
+                column = columns.get(key) or place_new_column(register, columns, key)
+                if key not in register.columns:
+                    _add_column(sheet, register.header_row, column)
+                self._write_runs(sheet, column, values)
+            if change.progress:
+                column = place_own_column(register, ROLLOUT_HEADER)
+                if column not in register.extra_columns:
+                    _add_column(sheet, register.header_row, column)
+                self._write_runs(sheet, column, change.progress)
+                for address in _addresses([f"{column.letter}{row}" for row in sorted(change.rejected)]):
+                    sheet.range(address).color = REJECTED_COLOR
+            if change.entries:
+                self._append_log(change)
+            if change.state is not None:
+                self._write_state({**register.state, SIGNOFF_STATE: change.state})
+
+    @staticmethod
+    def _write_runs(sheet: Any, column: Column, values: dict[int, object]) -> None:
+        for first, run in _runs(values):
+            target = sheet.range((first, column.index + 1), (first + len(run) - 1, column.index + 1))
+            target.value = [[_cell(v)] for v in run]
+            if any(isinstance(v, date) for v in run):
+                target.number_format = DATE_FORMAT
+
+    def _append_log(self, change: ReviewWrite) -> None:
+        rows = [[_cell(v) for v in entry_row(entry)] for entry in change.entries]
+        if not change.log_row or SIGNOFF_LOG_SHEET not in self.sheet_names():
+            sheet = self._own_sheet(SIGNOFF_LOG_SHEET)
+            header = log_header()
+            sheet.range("A1").value = [header]
+            sheet.range((1, 1), (1, len(header))).font.bold = True
+            first = 2
+        else:
+            sheet = self.book.sheets[SIGNOFF_LOG_SHEET]
+            first = change.log_row
+        sheet.range((first, 1)).value = rows
 
     def _write_state(self, state: dict[str, object]) -> None:
         sheet = self._own_sheet(STATE_SHEET)

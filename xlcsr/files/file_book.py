@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from xlcsr.rules.highlight import HighlightPlan
     from xlcsr.rules.marks import MarkPlan
     from xlcsr.rules.numbering import Assignment
+    from xlcsr.rules.signoff import ReviewWrite
 
 Clock = Callable[[], datetime]
 
@@ -83,6 +84,12 @@ class FileBook:
         from xlcsr.files.register_writer import write_highlight
 
         write_highlight(self.package, register, plan)
+        self._save()
+
+    def write_review(self, register: Register, change: ReviewWrite) -> None:
+        from xlcsr.files.register_writer import write_review
+
+        write_review(self.package, register, change)
         self._save()
 
     def values(self, sheet: str) -> list[list[object]]:

@@ -65,12 +65,14 @@ from xlcsr.domain.vocab import (
     REVIEW_OPINIONS,
     REVIEW_SHEET,
     SETTINGS_SHEET,
+    SIGNOFF_LOG_SHEET,
     STATUSES,
 )
 from xlcsr.files.reader import FileSource
 from xlcsr.files.settings_writer import write_settings_sheet
 from xlcsr.workbook.changelog import CHANGELOG_HEADERS
 from xlcsr.workbook.forms import FIELD_ROWS, REQUIREMENT_ROWS, REVIEW_HEADER_ROW, review_cells, review_departments
+from xlcsr.workbook.signoff_log import LOG_WIDTHS, log_header
 
 REGISTER_FORM_NO, REVIEW_FORM_NO, FORM_REVISION = "QR-CSR-01", "QR-CSR-02", "A/0"
 HEADER_ROW, FIRST_DATA_ROW, DATA_ROWS = 3, 4, 1000
@@ -176,6 +178,7 @@ def _write_register(path: str | Path, settings: Settings, rows: Iterable[Mapping
     data = DataRows(ws, list(rows), extra_rows, width=len(FIELDS) + len(extra_headers))
     write_register_sheet(ws, settings, len(data.rows), lang=lang, extra_headers=extra_headers)
     write_changelog_sheet(wb.create_sheet(CHANGELOG_SHEET), lang=lang)
+    write_log_sheet(wb.create_sheet(SIGNOFF_LOG_SHEET), log_header(lang), LOG_WIDTHS)
     write_atomically(target, _register_package(wb, ws, data), backup=False)
     return target, data.cells(ws.iter_rows(max_row=HEADER_ROW, max_col=data.width, values_only=True))
 
@@ -205,9 +208,14 @@ def write_register_sheet(ws: Worksheet, settings: Settings = DEFAULT_SETTINGS, r
 def write_changelog_sheet(ws: Worksheet, *, lang: str = "zh") -> None:
     """The 变更记录 sheet: one header row, ready for xlcsr to append changes."""
     widths = (20, 16, 12, 32, 32, 8, 12)
-    for c, ((zh, en), width) in enumerate(zip(CHANGELOG_HEADERS, widths), start=1):
-        _style_header(ws.cell(1, c, en if lang == "en" else zh))
-        ws.column_dimensions[get_column_letter(c)].width = width
+    write_log_sheet(ws, [en if lang == "en" else zh for zh, en in CHANGELOG_HEADERS], dict(enumerate(widths, 1)))
+
+
+def write_log_sheet(ws: Worksheet, headers: Sequence[str], widths: Mapping[int, float]) -> None:
+    """A log sheet xlcsr appends to (变更记录, 会签记录): one header row, frozen, printed landscape."""
+    for c, header in enumerate(headers, start=1):
+        _style_header(ws.cell(1, c, header))
+        ws.column_dimensions[get_column_letter(c)].width = widths.get(c, 12)
     ws.freeze_panes = "A2"
     _print_setup(ws, landscape=True, fit_height=False)
     ws.print_title_rows = "1:1"

@@ -15,14 +15,17 @@ from __future__ import annotations
 import re
 
 from xlcsr.domain.records import Column, Register, column_letter
-from xlcsr.domain.vocab import RESULT_SHEET, SETTINGS_SHEET, STATE_SHEET
+from xlcsr.domain.vocab import RESULT_SHEET, ROLLOUT_HEADER, SETTINGS_SHEET, SIGNOFF_LOG_SHEET, STATE_SHEET
 from xlcsr.ooxml.conditional import CfRule
 from xlcsr.ooxml.package import XlsxPackage
 from xlcsr.ooxml.sheet import SheetPatch
 from xlcsr.rules.highlight import STATE_KEY, HighlightPlan, rule_signature
 from xlcsr.rules.marks import ERROR_FILL, MarkPlan, recorded_fill
 from xlcsr.rules.numbering import Assignment, column_width
-from xlcsr.workbook.locate import place_new_column
+from xlcsr.rules.signoff import REJECTED_FILL, ReviewWrite
+from xlcsr.rules.signoff import STATE_KEY as SIGNOFF_STATE
+from xlcsr.workbook.locate import place_new_column, place_own_column
+from xlcsr.workbook.signoff_log import LOG_WIDTHS, entry_row, log_header
 from xlcsr.workbook.state import state_rows
 
 RESULT_WIDTHS = {1: 6, 2: 9, 3: 14, 4: 20, 5: 60, 6: 30}
@@ -166,3 +169,55 @@ def write_settings_cells(package: XlsxPackage, cells: dict[str, str]) -> None:
 
 def _put_state(package: XlsxPackage, state: dict[str, object]) -> None:
     package.put_sheet(STATE_SHEET, state_rows(state), state="veryHidden", bold_first_row=False, freeze_first_row=False)
+
+
+def write_review(package: XlsxPackage, register: Register, change: ReviewWrite) -> None:
+    """Statuses, 完成日期 and 落实情况 into the register; new rows at the bottom of 会签记录; the state."""
+    sheet = package.sheet(register.sheet)
+    for key, values in (("status", change.statuses), ("closed", change.closed)):
+        if values:
+            column = register.columns.get(key)
+            if column is None:
+                column = place_new_column(register, dict(register.columns), key)
+                _write_header(sheet, register, column)
+            for row, value in sorted(values.items()):
+                sheet.set_value(f"{column.letter}{row}", value)
+    if change.progress:
+        _write_progress(sheet, register, change)
+    if change.entries:
+        _append_log(package, change)
+    if change.state is not None:
+        state = dict(register.state)
+        state[SIGNOFF_STATE] = change.state
+        _put_state(package, state)
+
+
+def _write_progress(sheet: SheetPatch, register: Register, change: ReviewWrite) -> None:
+    column = place_own_column(register, ROLLOUT_HEADER)
+    if column not in register.extra_columns:
+        _write_header(sheet, register, column)
+        sheet.set_column_width(column.letter, 16)
+    styles = sheet.package.styles
+    for row, text in sorted(change.progress.items()):
+        ref = f"{column.letter}{row}"
+        sheet.set_value(ref, text)
+        current = sheet.style_of(ref)
+        if row in change.rejected:
+            wanted = styles.with_fill(current, REJECTED_FILL)
+        elif styles.fill_rgb(current) == REJECTED_FILL:  # turned down before, no longer: the red goes
+            wanted = styles.without_fill(current)
+        else:
+            wanted = current
+        if wanted != current:
+            sheet.set_style(ref, wanted)
+
+
+def _append_log(package: XlsxPackage, change: ReviewWrite) -> None:
+    rows = [entry_row(entry) for entry in change.entries]
+    if not change.log_row or not package.has_sheet(SIGNOFF_LOG_SHEET):
+        package.put_sheet(SIGNOFF_LOG_SHEET, [log_header(), *rows], widths=LOG_WIDTHS)
+        return
+    sheet = package.sheet(SIGNOFF_LOG_SHEET)
+    for offset, cells in enumerate(rows):
+        for index, value in enumerate(cells):
+            sheet.set_value(f"{column_letter(index)}{change.log_row + offset}", value)

@@ -117,7 +117,7 @@ def _block_rows(key: str, s: Settings, lang: str) -> list[tuple[object, ...]]:
             return [(h.day, h.note) for h in getattr(s, key)]
         case "parameters":
             en = lang == "en"
-            return [(p.en if en else p.zh, getattr(s, p.key), p.note_en if en else p.note_zh) for p in PARAMS]
+            return [(p.en if en else p.zh, _shown(getattr(s, p.key)), p.note_en if en else p.note_zh) for p in PARAMS]
         case "columns":
             return [(header, _field_name(field, lang)) for header, field in s.column_map.items()]
         case "values":
@@ -147,3 +147,8 @@ def _list_validation(ws: Worksheet, formula: str, sqref: str) -> None:
 
 
 # ---------------------------------------------------------------- reading
+
+
+def _shown(value: object) -> object:
+    """A parameter as its cell holds it: a list of names joined with 、."""
+    return "、".join(value) if isinstance(value, tuple) else value

@@ -28,6 +28,7 @@ from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from xlcsr.domain.records import CsrRecord
 from xlcsr.domain.settings import Department, Person, Settings, email_addresses, is_placeholder_email
 from xlcsr.domain.vocab import CLOSED_STATUSES, OPEN
+from xlcsr.domain.workdays import WorkCalendar
 from xlcsr.rules.deadlines import CaseTiming, ReviewState, timings
 
 
@@ -91,6 +92,8 @@ class CaseLine:
     escalated: bool = False
     waiting_on: tuple[str, ...] = ()
     days_left: int = 0  # working days to the due date (0: due today)
+    waited_days: int = 0  # in a department's sign-off list: working days since its sheet was issued
+    rejection: str = ""  # who turned the case down and why: "技术部不能满足（…）"
 
     @property
     def identity(self) -> str:
@@ -106,7 +109,7 @@ class Recipient:
         return f"{self.name} <{self.email}>"
 
 
-SECTIONS = ("overdue", "due_soon", "waiting", "escalations")  # a digest's lists of cases, in mail order
+SECTIONS = ("overdue", "due_soon", "rejected", "waiting", "escalations")  # a digest's lists of cases, in mail order
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ class Digest:
     due_soon: tuple[CaseLine, ...] = ()
     waiting: tuple[CaseLine, ...] = ()
     escalations: tuple[CaseLine, ...] = ()
+    rejected: tuple[CaseLine, ...] = ()  # the recipient's cases a department or 总经理 turned down
     limit: int = 50
     escalation_days: int = 5
     sources: tuple[RegisterSource, ...] = ()
@@ -219,6 +223,7 @@ class _Bucket:
     due_soon: dict[str, CaseLine] = field(default_factory=dict)
     waiting: dict[str, CaseLine] = field(default_factory=dict)
     escalations: dict[str, CaseLine] = field(default_factory=dict)
+    rejected: dict[str, CaseLine] = field(default_factory=dict)
     managed: list[str] = field(default_factory=list)  # departments whose escalations this recipient gets
 
     @property
@@ -263,9 +268,15 @@ def build_digests(registers: Sequence[RegisterCases], today: date, *,
     for cases in registers:
         settings = cases.settings
         directory = _Directory(settings)
+        calendar = WorkCalendar.from_settings(settings)
         open_cases = [r for r in cases.records if r.status not in CLOSED_STATUSES]  # closed ones get no reminder
         for timing in timings(open_cases, settings, today, cases.review or review):
             line = _line(cases.label, timing, settings)
+            rejection = _rejection(cases.review or review, timing)
+            if rejection:
+                for target in _case_recipients(timing.record, directory):
+                    if not isinstance(target, _Unconfigured):  # the owner's problems are listed below
+                        bucket(target).rejected[line.identity] = replace(line, rejection=rejection)
             if timing.overdue or timing.due_soon:
                 targets = list(_case_recipients(timing.record, directory))
                 if not targets:
@@ -281,11 +292,14 @@ def build_digests(registers: Sequence[RegisterCases], today: date, *,
                 if line.escalated:
                     escalations.append((line, directory, reached))
             for department in timing.waiting_on:
+                waited = _waited(cases.review or review, timing, department, today, calendar)
+                if waited is None:  # not issued to the department yet: nothing waits on it
+                    continue
                 target = _department_contact(department, directory)
                 if isinstance(target, _Unconfigured):
                     problem(target.code, target.name, cases.label, line, target.address)
                 else:
-                    bucket(target).waiting[line.identity] = line
+                    bucket(target).waiting[line.identity] = replace(line, waited_days=waited)
 
     for line, directory, reached in escalations:  # after every owner's bucket: a manager keeps their own name
         for department, manager in _managers(line.departments, directory):
@@ -302,12 +316,34 @@ def build_digests(registers: Sequence[RegisterCases], today: date, *,
                         due_soon=tuple(sorted(b.due_soon.values(), key=_soonest_first)),
                         waiting=tuple(sorted(b.waiting.values(), key=_soonest_first)),
                         escalations=tuple(sorted(b.escalations.values(), key=_latest_first)),
+                        rejected=tuple(sorted(b.rejected.values(), key=_soonest_first)),
                         limit=first.digest_limit, escalation_days=first.escalation_days)
         digests.append(replace(digest, sources=tuple(sources[label] for label in digest.registers)))
     digests.sort(key=lambda d: (d.recipient.name, d.recipient.email.lower()))
     problems = tuple(Problem(code, name, register, tuple(cases), address)
                      for (code, name, register, address), cases in missing.items())
     return DigestPlan(tuple(digests), problems)
+
+
+def _waited(review: ReviewState | None, timing: CaseTiming, department: str, today: date,
+            calendar: WorkCalendar) -> int | None:
+    """Working days the department's sign-off has waited since it was issued; None when it was not issued.
+
+    A `ReviewState` that does not know issue dates has every outstanding sign-off waiting, for 0 days.
+    """
+    issued_on = getattr(review, "issued_on", None)
+    if issued_on is None:
+        return 0
+    issued = issued_on(timing.record.case_no, department)
+    return None if issued is None else calendar.between(issued, today) if issued < today else 0
+
+
+def _rejection(review: ReviewState | None, timing: CaseTiming) -> str:
+    """Who turned the case down and why, when the `ReviewState` knows (the register's 会签记录)."""
+    rejected = getattr(review, "rejected", None)
+    if rejected is None or timing.closed or not timing.record.case_no:
+        return ""
+    return "；".join(f"{e.department}{e.answer}（{e.note}）" for e in rejected(timing.record.case_no))
 
 
 def _latest_first(line: CaseLine) -> tuple[int, date, str]:

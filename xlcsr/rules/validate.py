@@ -22,6 +22,7 @@ from xlcsr.domain.settings import Settings, email_addresses, is_placeholder_emai
 from xlcsr.domain.vocab import DONE, SETTINGS_SHEET
 from xlcsr.rules.choices import Choice, choice_rules
 from xlcsr.rules.columns import unmapped_issues
+from xlcsr.rules.signoff import ReviewScope, review_warnings
 
 REQUIRED = tuple(f.key for f in FIELDS if f.required)
 TEXT_KEYS = tuple(f.key for f in FIELDS if f.kind in (Kind.TEXT, Kind.CHOICE, Kind.LIST))
@@ -47,6 +48,8 @@ def _validate(register: Register, today: date | None, *, typed: bool) -> tuple[V
     issues: list[Issue] = list(register_warnings(register))
     records: list[CsrRecord] = []
     checks = RowChecks(register)
+    review = ReviewScope(register)
+    reviewed: list[CsrRecord] = []  # the cases the review rules look at, when records are not built
     with bulk():
         for row in register.rows:
             row_issues, parsed = checks.check(row)
@@ -57,9 +60,13 @@ def _validate(register: Register, today: date | None, *, typed: bool) -> tuple[V
                 issues.extend(future_dates(row.number, parsed.dates, today, checks.letters))
             if typed:
                 records.append(checks.record(row, parsed))
+            elif review.wants(parsed.choices["status"], row.texts.get("case_no")):
+                reviewed.append(checks.record(row, parsed))
         issues.extend(check_duplicates(register.rows, checks.letters.get("case_no")))
     bad = {i.row for i in issues if i.code is Code.DUPLICATE}
     records = [r for r in records if r.row not in bad]
+    candidates = records if typed else [r for r in reviewed if r.row not in bad]
+    issues.extend(review_warnings(register, [r for r in candidates if review.wants(r.status, r.case_no)], today))
     issues.sort(key=lambda i: (i.row or 0, len(i.column or ""), i.column or ""))
     return ValidationReport(register.sheet, len(register.rows), issues), records
 

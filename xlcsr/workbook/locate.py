@@ -20,9 +20,10 @@ from xlcsr.domain.errors import HeaderNotFound, SheetMissing
 from xlcsr.domain.fields import FIELD_BY_KEY, FIELDS, field_for_header, normalize
 from xlcsr.domain.records import Column, Fields, Register, SourceRow, bulk, cell_text
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Settings
-from xlcsr.domain.vocab import OWN_SHEETS, REGISTER_SHEET, SETTINGS_SHEET, STATE_SHEET
+from xlcsr.domain.vocab import OWN_SHEETS, REGISTER_SHEET, SETTINGS_SHEET, SIGNOFF_LOG_SHEET, STATE_SHEET
 from xlcsr.rules.highlight import OVERDUE_HEADERS, own_columns
 from xlcsr.workbook.settings_sheet import date_list_refs, settings_from_rows
+from xlcsr.workbook.signoff_log import entries_from_rows
 from xlcsr.workbook.state import state_from_rows
 
 HEADER_SCAN_ROWS = 30
@@ -83,7 +84,9 @@ def find_register(source: SheetSource, sheet: str | None = None, *, defaults: Se
                     state=state_from_rows(source.values(STATE_SHEET), source.label) if STATE_SHEET in names else {},
                     note_rows=body.notes, width=max([body.width, *(len(r) for r in top)]),
                     settings_refs=date_list_refs(settings_rows) if settings_rows is not None else {},
-                    date1904=date1904, samples=body.samples)
+                    date1904=date1904, samples=body.samples,
+                    signoffs=entries_from_rows(source.values(SIGNOFF_LOG_SHEET), date1904)
+                    if SIGNOFF_LOG_SHEET in names else None)
 
 
 def _sheet_rows(source: SheetSource, sheet: str) -> Iterator[Sequence[object]]:
@@ -128,12 +131,22 @@ def place_new_column(register: Register, columns: dict[str, Column], key: str) -
     The adapter writes its header cell (`column.header`) in the header row. Highlight's legend right of
     the register does not count: the new column goes next to the data, and the legend moves on.
     """
+    column = Column(key, FIELD_BY_KEY[key].header, _next_index(register, columns))
+    columns[key] = column
+    return column
+
+
+def place_own_column(register: Register, header: str) -> Column:
+    """xlcsr's own column `header` (落实情况): the one the sheet has, else a new one placed like a field's."""
+    found = next((c for c in register.extra_columns if c.header == header), None)
+    return found or Column(None, header, _next_index(register, register.columns))
+
+
+def _next_index(register: Register, columns: dict[str, Column]) -> int:
     legend = own_columns(register) - {c.index for c in register.extra_columns if c.header in OVERDUE_HEADERS.values()}
     used = [c.index for c in columns.values()] + [c.index for c in register.extra_columns if c.index not in legend]
     width = register.width if not legend or register.width - 1 > max(legend) else 0
-    column = Column(key, FIELD_BY_KEY[key].header, max([*used, width - 1]) + 1)
-    columns[key] = column
-    return column
+    return max([*used, width - 1]) + 1
 
 
 def _candidates(names: list[str], wanted: str | None) -> list[str]:

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from xlcsr.domain.case_pattern import CasePattern
 from xlcsr.domain.dates import parse_date
 from xlcsr.domain.errors import BadSettings
-from xlcsr.domain.fields import FIELD_BY_KEY, FIELDS, field_for_header, normalize
+from xlcsr.domain.fields import FIELD_BY_KEY, FIELDS, field_for_header, normalize, split_list
 from xlcsr.domain.records import cell_text, column_letter
 from xlcsr.domain.settings import DEFAULT_SETTINGS, CalendarDay, Department, Person, Priority, Settings
 from xlcsr.domain.vocab import CONTRACT_TYPES, DATE_LIST_NAMES, SETTINGS_SHEET, STATUSES
@@ -144,6 +144,9 @@ PARAMS: tuple[Param, ...] = (
     Param("digest_limit", "邮件每类最多案件数", "Cases per e-mail section",
           "提醒邮件每一类最多列出几项，其余请在清单中查看", "at most this many cases per section of a reminder",
           ("提醒邮件最多案件数",)),
+    Param("date_sensitive", "日期相关部门", "Date-sensitive departments",
+          "截止日期变更时须重新评审的部门，用、分隔", "departments that review again when the due date changes",
+          ("交期相关部门",)),
 )
 
 # Defined names for the register's dropdowns: name → (block, column).
@@ -426,6 +429,10 @@ def _positive_param(row: _Row, param: Param) -> int:
     return number
 
 
+def _names_param(row: _Row, _: Param) -> tuple[str, ...]:
+    return tuple(split_list(row.text("value")))
+
+
 _PARAM_VALUE: dict[str, Callable[[_Row, Param], object]] = {
     "case_pattern": _case_pattern,
     "default_priority": _default_priority,
@@ -433,6 +440,7 @@ _PARAM_VALUE: dict[str, Callable[[_Row, Param], object]] = {
     "escalation_days": _whole_param,
     "review_days": _whole_param,
     "digest_limit": _positive_param,
+    "date_sensitive": _names_param,
 }
 
 def _field_of(row: _Row, key: str) -> str:
