@@ -57,8 +57,8 @@ class Bench:
 
     `argv` follows `python -m xlcsr` (program "xlcsr"), `python baselines.py` ("baseline") or
     `python ribbon.py` ("ribbon": one click in the fake Excel, which reports its own figures), with
-    {book} (the register's copy), {out} (a file to create), {config}, {outbox}, {edits} and {cache}
-    filled in.
+    {book} (the register's copy), {out} (a file to create), {outdir} (a folder to create), {config},
+    {outbox}, {edits} and {cache} filled in.
     `writes` is "book" or "out" when the output is that file; `numbers` checks afterwards that the
     1% cells hold the numbers assign gives them; `needs` is a module that must be installed.
     """
@@ -85,6 +85,7 @@ COMMANDS: tuple[Bench, ...] = (
           ok=(0, 1)),
     Bench("run --once --dry-run", ("run", "--config", "{config}", "--once", "--dry-run", *T), ok=(0, 1)),
     Bench("import", ("import", "{book}", "--out", "{out}", *T), ok=(0, 1), writes="out"),
+    Bench("signoff", ("signoff", "{book}", "--out", "{outdir}", *T), ok=(0, 1), writes="book"),
     Bench("ooxml patch of assign's cells", ("ooxml-patch", "{book}", "{edits}"), program="baseline", writes="book",
           numbers=True),
     Bench("wolfxl edit of assign's cells", ("wolfxl-edit", "{book}", "{edits}"), program="baseline", writes="book",
@@ -174,7 +175,8 @@ def prepare(folder: Path, register: Path, info: dict[str, object]) -> dict[str, 
     edits = folder / EDITS_FILE
     edits.write_text(json.dumps(info["unnumbered"], ensure_ascii=False), "utf-8")
     return {"book": str(book), "out": str(folder / "导入的清单.xlsx"), "config": str(config),
-            "outbox": str(folder / "outbox"), "edits": str(edits), "cache": str(CACHE_DIR)}
+            "outbox": str(folder / "outbox"), "edits": str(edits), "cache": str(CACHE_DIR),
+            "outdir": str(folder / "会签")}
 
 
 def command_line(bench: Bench, places: dict[str, str]) -> list[str]:

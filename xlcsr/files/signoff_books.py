@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Sequence
+from copy import copy
 from datetime import date
 from pathlib import Path
 
@@ -121,16 +122,7 @@ def _write_sheet(ws: Worksheet, layout: SignoffLayout) -> None:
         for c in range(1, WIDTH + 1):
             _style_header(ws.cell(r, c))
         ws.row_dimensions[r].height = 30
-    wrapped = {LETTERS[key] for key in _WRAPPED}
-    for r in layout.item_rows:
-        for letter in LETTERS.values():
-            cell = ws[f"{letter}{r}"]
-            cell.border = _BORDER
-            cell.alignment = _TOP_WRAP if letter in wrapped else Alignment(vertical="top")
-    for ref in layout.answer_cells:
-        ws[ref].protection, ws[ref].fill = _UNLOCKED, _ANSWER_FILL
-        if ref.startswith(LETTERS["day"]):
-            ws[ref].number_format = DATE_FORMAT
+    _style_items(ws, layout)
     for key, width in _WIDTHS.items():
         ws.column_dimensions[LETTERS[key]].width = width
     for cells, allowed in layout.choices.items():
@@ -145,6 +137,32 @@ def _write_sheet(ws: Worksheet, layout: SignoffLayout) -> None:
     ws.protection.formatColumns = ws.protection.formatRows = False  # widths and heights may still change
     _print_setup(ws, landscape=True, fit_height=False)
     ws.print_title_rows = layout.print_rows
+
+
+def _style_items(ws: Worksheet, layout: SignoffLayout) -> None:
+    """Borders, alignment and the unlocked yellow answer cells of the item rows.
+
+    Each look is made once on its first cell and copied to the others as openpyxl's style array:
+    setting a style attribute cell by cell costs a lookup in the workbook's style lists each time.
+    """
+    wrapped = {LETTERS[key] for key in _WRAPPED}
+    answers = set(layout.answer_cells)
+    looks: dict[tuple[bool, bool, bool, bool], object] = {}
+    for r in layout.item_rows:
+        for letter in LETTERS.values():
+            cell = ws[f"{letter}{r}"]
+            answer = cell.coordinate in answers
+            kind = (letter in wrapped, answer, answer and letter == LETTERS["day"], cell.number_format != "General")
+            if kind in looks:
+                cell._style = copy(looks[kind])
+                continue
+            cell.border = _BORDER
+            cell.alignment = _TOP_WRAP if kind[0] else Alignment(vertical="top")
+            if answer:
+                cell.protection, cell.fill = _UNLOCKED, _ANSWER_FILL
+                if kind[2]:
+                    cell.number_format = DATE_FORMAT
+            looks[kind] = copy(cell._style)
 
 
 def write_seal_sheet(wb: Workbook, payload: dict[str, object], key: bytes) -> None:

@@ -178,8 +178,12 @@ class RowCodec:
 
     # -- one cell --
 
-    def new_cell(self, ref: bytes, style: int) -> bytes:
-        return b'%s r="%s" s="%d"/>' % (self._c, ref, style) if style else b'%s r="%s"/>' % (self._c, ref)
+    def new_cell(self, ref: bytes, style: int, kind: str | None = None, text: str | None = None) -> bytes:
+        """A cell the row lacks: empty, or holding `text` as `with_value` writes it."""
+        tag = b'%s r="%s" s="%d"' % (self._c, ref, style) if style else b'%s r="%s"' % (self._c, ref)
+        if text is None:
+            return tag + b"/>"
+        return self._holding(with_attr(tag, b"t", kind.encode()) if kind else tag, kind, text, b"")
 
     def style(self, cell: bytes) -> int:
         m = _S_ATTR.search(cell, 0, cell.index(b">"))
@@ -219,6 +223,10 @@ class RowCodec:
         extension = inner[ext:] if ext >= 0 else b""
         if text is None:
             return tag + b">" + extension + self._c_end + b">" if extension else tag + b"/>"
+        return self._holding(tag, kind, text, extension)
+
+    def _holding(self, tag: bytes, kind: str | None, text: str, extension: bytes) -> bytes:
+        """The cell of start tag `tag` (without its `>`) holding `text`, then `extension`."""
         p = self.prefix
         if kind == "inlineStr":
             space = b' xml:space="preserve"' if text_needs_preserve(text) else b""

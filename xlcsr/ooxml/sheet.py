@@ -125,12 +125,25 @@ class SheetPatch:
         state = "changed" if self.changed else "unchanged"
         return f"<SheetPatch {self.name!r} ({self.part}), {state}>"
 
+    def prepare(self) -> None:
+        """Find now what the first edit would: where each row starts, the ranges that take no value,
+        whether every cell has r first.
+
+        Pure searches over the bytes read: a caller may run it in a thread while it does other work
+        (a file's values read by calamine, which lets go of the GIL).
+        """
+        self._row_index()
+        self._guard_ranges()
+        self._r_first()
+
     # -- public edits --
 
     def set_value(self, ref: str, value: Value) -> None:
         """Write `value` into `ref`; text stays text, dates get a date format, None clears."""
         row, col = split_ref(ref)
-        ref = cell_ref(row, col)
+        self._set(row, col, cell_ref(row, col), value)
+
+    def _set(self, row: int, col: int, ref: str, value: Value) -> None:
         spot = self._spot(row, col, ref)
         cell = spot.cell
         self._check_value_edit(ref, row, col, cell)
@@ -140,7 +153,10 @@ class SheetPatch:
             return
         kind, text, style = self._encode(ref, value, spot)
         self._written.add((row, col))
-        new = self._codec.with_value(cell if cell is not None else self._new_cell(spot), kind, text)
+        if cell is None:
+            new = self._codec.new_cell(ref.encode(), self._default_style(spot), kind, text)
+        else:
+            new = self._codec.with_value(cell, kind, text)
         if style is not None:
             new = self._codec.with_style(new, style)
         if new != cell:
@@ -156,31 +172,36 @@ class SheetPatch:
         present = self._rows_with_cells_in(col)
         self._guard_ranges()
         first, last = self._guarded_rows
-        for row in sorted(values):
+        edited, letters = self._edited, col_letter(col)
+        rows = sorted(values)
+        if rows and not (1 <= rows[0] and rows[-1] <= MAX_ROW):
+            raise ValueError(f"row out of range: {rows[0]}…{rows[-1]}")
+        for row in rows:
             value = values[row]
-            if value is None and present is not None and row not in present and row not in self._edited:
+            if value is None and present is not None and row not in present and row not in edited:
                 if first <= row <= last:
-                    self._check_value_edit(cell_ref(row, col), row, col, None)
+                    self._check_value_edit(f"{letters}{row}", row, col, None)
                 continue
-            self.set_value(cell_ref(row, col), value)
+            self._set(row, col, f"{letters}{row}", value)
 
     def _rows_with_cells_in(self, col: int) -> set[int] | None:
         """The rows of the source with a cell in column `col`; None when some cell has no r first."""
-        xml, lo, hi = self.original, self._lo, self._hi
+        if not self._r_first():
+            return None
+        letters = col_letter(col).encode()
+        # one pass: the column's cells, and any r in lower case (not as Excel writes it)
+        cells = re.compile(re.escape(self._cell_r) + b"(?:" + letters + rb'(\d{1,7})"|' + letters.lower() + b")")
+        found = cells.findall(self.original, self._lo, self._hi)
+        if b"" in found:
+            return None
+        return set(map(int, found))
+
+    def _r_first(self) -> bool:
+        """True when every cell of the source has r as its first attribute (as Excel writes them)."""
         if self._all_r_first is None:
-            self._all_r_first = xml.count(b"<" + self._prefix + b"c", lo, hi) == xml.count(self._cell_r, lo, hi)
-        if not self._all_r_first:
-            return None
-        needle = self._cell_r + col_letter(col).encode()
-        if xml.find(needle.lower(), lo, hi) >= 0:  # written in lower case: r not as Excel writes it
-            return None
-        rows, pos = set(), lo
-        while (at := xml.find(needle, pos, hi)) >= 0:
-            pos = at + len(needle)
-            end = xml.find(b'"', pos, pos + 8)
-            if end > pos and xml[pos:end].isdigit():
-                rows.add(int(xml[pos:end]))
-        return rows
+            without_r = re.compile(b"<" + re.escape(self._prefix) + b'c(?! r=")')
+            self._all_r_first = without_r.search(self.original, self._lo, self._hi) is None
+        return self._all_r_first
 
     def style_of(self, ref: str) -> int:
         """The style (xf) id the cell shows: its own, else its row's or column's."""
@@ -468,28 +489,41 @@ class SheetPatch:
         """
         if self._index is None:
             xml, hi = self.original, self._hi
-            fast = b"<" + self._prefix + b'row r="'
+            tag = re.compile(b"<" + re.escape(self._prefix) + rb'row(?: r="(\d{1,11})"|(?=[\s/>]))')
             numbers, starts, last = array("l"), array("q"), 0
-            for m in re.compile(b"<" + re.escape(self._prefix) + rb"row[\s/>]").finditer(xml, self._lo, hi):
+            for m in tag.finditer(xml, self._lo, hi):
                 at = m.start()
-                if xml.startswith(fast, at):
-                    end = xml.find(b'"', at + len(fast), at + len(fast) + 12)
-                    number = xml[at + len(fast) : end] if end > 0 else b"?"
-                else:
-                    tag_end = xml.find(b">", at, hi) + 1
-                    if not tag_end:
-                        raise self._damaged(last + 1, "行标记不完整", "its tag is cut off")
-                    r = _R_ATTR.search(xml, at, tag_end)
-                    number = r.group(1).strip() if r else str(last + 1).encode()
-                if not number.isdigit() or not last < int(number) <= MAX_ROW:
-                    text = number.decode(errors="replace")
-                    raise self._damaged(last + 1, f"行号 r=\"{text}\" 无效或顺序错误",
-                                        f"row number r=\"{text}\" is invalid or out of order")
-                last = int(number)
+                digits = m[1] or self._row_digits(at, last)
+                number = int(digits)
+                if not last < number <= MAX_ROW:
+                    raise self._bad_row_number(last + 1, digits)
+                last = number
                 numbers.append(last)
                 starts.append(at)
             self._index = numbers, starts
         return self._index
+
+    def _row_digits(self, at: int, previous: int) -> bytes:
+        """The number of the row whose tag starts at `at`, not written as Excel writes it: its r, else the
+        one after `previous`."""
+        xml, fast = self.original, b"<" + self._prefix + b'row r="'
+        if xml.startswith(fast, at):  # r first, but not digits and a quote
+            end = xml.find(b'"', at + len(fast), at + len(fast) + 12)
+            number = xml[at + len(fast) : end] if end > 0 else b"?"
+        else:
+            tag_end = xml.find(b">", at, self._hi) + 1
+            if not tag_end:
+                raise self._damaged(previous + 1, "行标记不完整", "its tag is cut off")
+            r = _R_ATTR.search(xml, at, tag_end)
+            number = r.group(1).strip() if r else b"%d" % (previous + 1)
+        if not number.isdigit():
+            raise self._bad_row_number(previous + 1, number)
+        return number
+
+    def _bad_row_number(self, row: int, number: bytes) -> WorkbookUnreadable:
+        text = number.decode(errors="replace")
+        return self._damaged(row, f"行号 r=\"{text}\" 无效或顺序错误",
+                             f"row number r=\"{text}\" is invalid or out of order")
 
     def _source_span(self, row: int) -> tuple[int, int] | None:
         """Where row `row` is in the source, from `<row` to the end of `</row>` (or of `/>`); None without one."""

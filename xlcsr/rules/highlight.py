@@ -32,7 +32,7 @@ from datetime import date
 
 from xlcsr.domain.fields import normalize
 from xlcsr.domain.records import Column, CsrRecord, Register, column_letter
-from xlcsr.domain.vocab import DATE_LIST_NAMES, HOLIDAYS_NAME, WORKDAYS_NAME
+from xlcsr.domain.vocab import CLOSED_STATUSES, DATE_LIST_NAMES, HOLIDAYS_NAME, WORKDAYS_NAME
 from xlcsr.rules.choices import closed_words
 from xlcsr.rules.deadlines import CaseTiming, ReviewState, timings
 
@@ -133,7 +133,7 @@ def plan_highlight(register: Register, records: list[CsrRecord], today: date, *,
     last_row = max([first_row + MIN_AREA_ROWS - 1] + [r.number + MIN_AREA_ROWS for r in register.rows])
     area = f"{column_letter(first_col)}{first_row}:{column_letter(width - 1)}{last_row}"
 
-    found = timings(records, register.settings, today, review)
+    found = timings([r for r in records if r.status not in CLOSED_STATUSES], register.settings, today, review)
     names = {name: ref for name, ref in register.settings_refs.items() if name in DATE_LIST_NAMES}
     rules = _rules(register, area, first_row, names, column, found, review is not None)
     days = {t.record.row: t.overdue_days for t in found}
@@ -218,7 +218,8 @@ class _Formulas:
         status = self.cell("status")
         if status is None:
             return None
-        words = closed_words(self.register.settings, [row.text("status") for row in self.register.rows])
+        statuses = dict.fromkeys(row.texts.get("status", "") for row in self.register.rows)
+        words = closed_words(self.register.settings, list(statuses))
         return "OR(" + ",".join(f'{status}="{value}"' for value in words) + ")"
 
     def overdue(self) -> str:

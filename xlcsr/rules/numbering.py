@@ -65,14 +65,33 @@ def plan_assignment(records: list[CsrRecord], settings: Settings, used: list[str
     """
     pattern = CasePattern(settings.case_pattern)
     calendar = WorkCalendar.from_settings(settings)
+    top = _highest(pattern, used, high_water)
+    plan = Assignment()
+    _fill(plan, records, settings, pattern, calendar, top)
+    plan.high_water = {k: v for k, v in top.items() if v != high_water.get(k)}
+    return plan
+
+
+def _highest(pattern: CasePattern, used: list[str], high_water: dict[str, int]) -> dict[str, int]:
+    """The highest sequence per key among `used` and `high_water`."""
     top = dict(high_water)
+    best: dict[int | None, int] = {}  # year → highest seq: one key() per year, not per number
     for text in used:
         parsed = pattern.parse(text)
-        if parsed:
-            key = pattern.key(parsed[0] or 0)
-            top[key] = max(top.get(key, 0), parsed[1])
-    plan = Assignment()
+        if parsed and parsed[1] > best.get(parsed[0], -1):
+            best[parsed[0]] = parsed[1]
+    for year, seq in best.items():
+        key = pattern.key(year or 0)
+        top[key] = max(top.get(key, 0), seq)
+    return top
+
+
+def _fill(plan: Assignment, records: list[CsrRecord], settings: Settings, pattern: CasePattern,
+          calendar: WorkCalendar, top: dict[str, int]) -> None:
+    """Put into `plan` the number, due date and status each record lacks; `top` is advanced."""
     for record in records:
+        if record.case_no and record.status and record.due is not None:
+            continue  # nothing to fill: most rows of a register
         if not record.case_no:
             key = pattern.key(record.received.year)
             top[key] = top.get(key, 0) + 1
@@ -88,8 +107,6 @@ def plan_assignment(records: list[CsrRecord], settings: Settings, used: list[str
             plan.values[(record.row, "due")] = calendar.add(record.received, days)
         if fills["status"]:
             plan.values[(record.row, "status")] = OPEN
-    plan.high_water = {k: v for k, v in top.items() if v != high_water.get(k)}
-    return plan
 
 
 def column_width(header: str, values: Iterable[object]) -> float:
