@@ -28,7 +28,6 @@ class Kind(StrEnum):
 class EntryState(StrEnum):
     APPLIED = "有效"  # counts for the case
     STALE = "已失效"  # answered for text that has changed since: history only
-    SUPERSEDED = "已替代"  # a later answer of the same department replaced it
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,6 @@ class Ledger:
         for entry in self.entries:
             if entry.state is EntryState.APPLIED:
                 self._by_case[entry.case_no].append(entry)
-        self.keys = {entry.key for entry in self.entries}
 
     def current(self, case_no: str, department: str, kind: Kind) -> Entry | None:
         """The latest answer of `department` that still holds for the case as it reads now."""
