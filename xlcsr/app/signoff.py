@@ -26,7 +26,7 @@ from xlcsr.domain.errors import OutputRefused, SignoffRefused, XlcsrError
 from xlcsr.domain.issues import ValidationReport
 from xlcsr.domain.records import Register
 from xlcsr.domain.signoff import Entry
-from xlcsr.domain.vocab import SIGNOFF_LOG_SHEET
+from xlcsr.domain.vocab import REVIEW_SHEET, SIGNOFF_LOG_SHEET
 from xlcsr.files.file_book import Clock
 from xlcsr.rules.collect import CollectPlan, Filled, Problem, plan_collect
 from xlcsr.rules.signoff import STATE_KEY, ReviewWrite, SignoffPlan, ledger_of, plan_signoff, register_id
@@ -173,6 +173,7 @@ def collect_signoffs(book: RegisterBook | Path, sources: Iterable[Path], *, toda
 
 def _read_filled(book: RegisterBook, register: Register,
                  sources: Iterable[Path]) -> tuple[list[Filled], list[str], list[str]]:
+    from xlcsr.files.reader import FileSource
     from xlcsr.files.review_forms import read_review_record
     from xlcsr.files.seal_key import seal_key
     from xlcsr.files.signoff_books import read_signoff_book
@@ -189,10 +190,11 @@ def _read_filled(book: RegisterBook, register: Register,
     for file in _files(sources):
         files.append(str(file))
         try:
-            if _is_review_record(file):
-                filled.extend(read_review_record(file, register_id=ident, key_for=key_for))
+            source = FileSource(file)  # opened once: its sheets say which kind of form it is
+            if REVIEW_SHEET in source.sheet_names():
+                filled.extend(read_review_record(file, register_id=ident, key_for=key_for, source=source))
             else:
-                filled.append(read_signoff_book(file, register_id=ident, key_for=key_for))
+                filled.append(read_signoff_book(file, register_id=ident, key_for=key_for, source=source))
         except SignoffRefused as refusal:
             refused.append(str(refusal))
         except XlcsrError as error:
@@ -210,16 +212,6 @@ def _files(sources: Iterable[Path]) -> list[Path]:
         else:
             found.append(source)
     return found
-
-
-def _is_review_record(file: Path) -> bool:
-    from xlcsr.domain.vocab import REVIEW_SHEET
-    from xlcsr.files.reader import FileSource
-
-    try:
-        return REVIEW_SHEET in FileSource(file).sheet_names()
-    except XlcsrError:
-        return False
 
 
 def _free_log_row(book: RegisterBook, register: Register) -> int:

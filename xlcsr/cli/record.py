@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from xlcsr.cli.options import Lang, Today, today_or_now
+from xlcsr.cli.render import show_table
 
 if TYPE_CHECKING:
     from xlcsr.app.review_record import RecordResult
@@ -74,12 +74,5 @@ def record_command(
 def show_records(result: RecordResult, lang: str = "zh") -> None:
     from xlcsr.app.review_record import ROW_HEADERS
 
-    rows = result.to_rows(lang)
-    if rows:
-        table = Table(show_lines=False)
-        for header in ROW_HEADERS["en" if lang == "en" else "zh"]:
-            table.add_column(header, overflow="fold")
-        for row in rows:
-            table.add_row(*(escape(str(value)) for value in row))
-        console.print(table)
+    show_table(ROW_HEADERS["en" if lang == "en" else "zh"], result.to_rows(lang), console)
     console.print(escape(result.summary(lang)), soft_wrap=True)

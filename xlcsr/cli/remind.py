@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from xlcsr.cli.options import Lang, Today, today_or_now
+from xlcsr.cli.render import show_table
 
 if TYPE_CHECKING:
     from xlcsr.app.remind import RemindResult
@@ -72,14 +72,7 @@ def remind_command(
 def show_reminders(result: RemindResult, lang: str = "zh") -> None:
     from xlcsr.app.remind import ROW_HEADERS
 
-    rows = result.to_rows(lang)
-    if rows:
-        table = Table(show_lines=False)
-        for header in ROW_HEADERS["en" if lang == "en" else "zh"]:
-            table.add_column(header, overflow="fold")
-        for row in rows:
-            table.add_row(*(str(value) for value in row))
-        console.print(table)
+    show_table(ROW_HEADERS["en" if lang == "en" else "zh"], result.to_rows(lang), console)
     for path, count in result.skipped_rows.items():
         console.print(f"{path.name}: {count} rows with errors were left out (see xlcsr validate)" if lang == "en"
                       else f"{path.name}：{count} 行有错误，未纳入提醒（用 xlcsr validate 查看）")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -93,6 +94,18 @@ def _hint(english: str) -> str:
 
 def words(lang: str) -> dict[str, str]:
     return _WORDS["en" if lang == "en" else "zh"]
+
+
+def show_table(headers: Sequence[str], rows: Sequence[Sequence[object]], to: Console | None = None) -> None:
+    """Rows under their headers, each cell as escaped text, on `to` (nothing printed when there are no rows)."""
+    if not rows:
+        return
+    table = Table(show_lines=False)
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*(escape(str(value)) for value in row))
+    (to or console).print(table)
 
 
 def validation_table(report: ValidationReport, lang: str = "zh") -> Table:

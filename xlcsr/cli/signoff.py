@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from xlcsr.cli.options import Lang, Today, today_or_now
+from xlcsr.cli.render import show_table
 from xlcsr.domain.vocab import SIGNOFF_DIR
 
 if TYPE_CHECKING:
@@ -100,16 +100,8 @@ def collect_command(
 
 def show_collect(result: CollectResult, lang: str = "zh") -> None:
     en = lang == "en"
-    rows = result.to_rows()
-    if rows:
-        table = Table(show_lines=False)
-        headers = ("Case", "Department", "Answer", "Reviewer", "Date", "State", "File") if en else \
-            ("案件号", "部门", "答复", "评审人", "日期", "状态", "文件")
-        for header in headers:
-            table.add_column(header, overflow="fold")
-        for row in rows:
-            table.add_row(*(escape(str(v)) for v in row))
-        console.print(table)
+    show_table(("Case", "Department", "Answer", "Reviewer", "Date", "State", "File") if en else
+               ("案件号", "部门", "答复", "评审人", "日期", "状态", "文件"), result.to_rows(), console)
     for line in result.refused:
         console.print(f"[red]{escape(line)}[/red]")
     for problem in result.problems:

@@ -59,7 +59,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlcsr.disk.atomic import write_atomically
-from xlcsr.domain.errors import BadState, OutputRefused, SignoffRefused
+from xlcsr.domain.errors import OutputRefused, SignoffRefused
 from xlcsr.domain.records import CsrRecord, Register, cell_text
 from xlcsr.domain.settings import Department, Settings
 from xlcsr.domain.signoff import Answer, Entry, Kind
@@ -70,18 +70,15 @@ from xlcsr.domain.vocab import (
     IDENTIFIER,
     REVIEW_OPINIONS,
     REVIEW_SHEET,
-    SEAL_SHEET,
-    STORE_DIR,
 )
 from xlcsr.files.new_books import _dropdown, _inline, write_review_sheet
 from xlcsr.files.reader import FileSource
-from xlcsr.files.signoff_books import write_seal_sheet
+from xlcsr.files.signoff_books import SealedForm, verified_seal, write_seal_sheet
 from xlcsr.rules.collect import Filled
-from xlcsr.rules.seal import VERSION, placed_items, seal_payload, verify
+from xlcsr.rules.seal import VERSION, placed_items, seal_payload
 from xlcsr.rules.signoff import SPECIAL, Ledger, fingerprint, item_for, reviewers, revision_of
 from xlcsr.workbook.forms import FIELD_ROWS, REQUIREMENT_ROWS, review_cells, review_departments
 from xlcsr.workbook.signoff_book import shows_sealed
-from xlcsr.workbook.state import state_from_rows
 
 ANSWER_KEYS = ("answer", "note", "reviewer", "day")
 _REVIEW_COLUMNS = {"answer": "B", "note": "C", "reviewer": "E", "day": "F"}  # of a department row
@@ -331,43 +328,20 @@ def _fit(ws: Worksheet, row: int, text: str, width: int, *, minimum: float) -> N
 # ---------------------------------------------------------------- reading a filled form
 
 
-def read_review_record(path: str | Path, *, register_id: str | None,
-                       key_for: Callable[[str], bytes | None]) -> list[Filled]:
+def read_review_record(path: str | Path, *, register_id: str | None, key_for: Callable[[str], bytes | None],
+                       source: FileSource | None = None) -> list[Filled]:
     """One `Filled` per department that wrote an answer on the form, once its seal verifies for this register.
 
     `register_id` is the register's (None when it never issued any); `key_for` gives the seal key of a
-    register id, None when it is not in the `.xlcsr/` folder beside the register.
+    register id, None when it is not in the `.xlcsr/` folder beside the register; `source` is the file
+    when the caller has it open already.
     """
     path = Path(path)
     name = path.name
-    source = FileSource(path)
+    source = source or FileSource(path)
+    payload = verified_seal(source, name, register_id=register_id, key_for=key_for, form=REVIEW_FORM,
+                            shaped=_review_shaped)
     sheets = source.sheet_names()
-    if SEAL_SHEET not in sheets:
-        raise SignoffRefused(f"{name} 没有 xlcsr 的封签（隐藏工作表 {SEAL_SHEET}），不是 xlcsr record "
-                             f"签发的评审记录表，不能收集；请用 xlcsr record 签发 / {name} has no xlcsr seal (hidden "
-                             f"sheet {SEAL_SHEET}): it is not a review record issued by `xlcsr record`, so it cannot "
-                             f"be collected")
-    payload, mac = _seal(source, name)
-    theirs = str(payload["register"])
-    if register_id is None or theirs != register_id:
-        why = ("本清单尚未签发过会签表或评审记录表" if register_id is None
-               else f"它属于清单 {theirs[:8]}…，不是本清单 {register_id[:8]}…")
-        en = ("this register has never issued sign-off workbooks or review records" if register_id is None
-              else f"it belongs to register {theirs[:8]}…, not this one ({register_id[:8]}…)")
-        raise SignoffRefused(f"{name} 不是为本清单签发的评审记录表（{why}），不能收集到本清单 / {name} was not issued "
-                             f"for this register ({en}); it cannot be collected here")
-    key = key_for(theirs)
-    if key is None:
-        raise SignoffRefused(
-            f"无法核验 {name}：封签密钥不在清单旁的 {STORE_DIR} 文件夹中（清单被移动或复制时没有带上 "
-            f"{STORE_DIR} 文件夹）；请把 {STORE_DIR} 文件夹放回清单旁，或用 xlcsr record 重新签发评审记录表 / "
-            f"cannot check {name}: the seal key is not in the {STORE_DIR} folder beside the register (it was moved "
-            f"or copied without its {STORE_DIR} folder); put that folder back beside the register, or re-issue the "
-            f"review record with `xlcsr record`")
-    if not verify(payload, mac, key):
-        raise SignoffRefused(f"{name} 的封签校验失败：隐藏的封签工作表 {SEAL_SHEET} 已被改动，不能收集；请用 xlcsr "
-                             f"record 重新签发 / the seal of {name} does not verify: its hidden seal sheet "
-                             f"{SEAL_SHEET} was altered, so it cannot be collected; re-issue it with `xlcsr record`")
     if REVIEW_SHEET not in sheets:
         raise SignoffRefused(f"{name} 缺少工作表「{REVIEW_SHEET}」，不能收集；请用 xlcsr record 重新签发 / {name} has "
                              f"no sheet {REVIEW_SHEET}, so it cannot be collected; re-issue it with `xlcsr record`")
@@ -407,23 +381,12 @@ def _answer(values: Sequence[Sequence[object]], row: int, case_no: str, kind: Ki
                   {**refs, "case_no": _CASE_CELL})
 
 
-def _seal(source: FileSource, name: str) -> tuple[dict[str, object], str]:
-    """The payload and mac of the seal sheet; SignoffRefused when they do not read as a review form's seal."""
-    try:
-        state = state_from_rows(source.values(SEAL_SHEET), name)
-    except BadState:
-        state = {}
-    payload, mac = state.get("payload"), state.get("mac")
-    if (isinstance(payload, dict) and isinstance(mac, str) and isinstance(payload.get("register"), str)
-            and isinstance(payload.get("departments"), list) and isinstance(payload.get("open"), dict)
-            and isinstance(payload.get("cells"), dict)):
-        return payload, mac
-    if isinstance(payload, dict) and payload.get("form") != REVIEW_SHEET and "department" in payload:
-        raise SignoffRefused(f"{name} 的封签是会签表的，不是评审记录表的（工作表被改名或复制），不能收集 / the seal of "
-                             f"{name} is a sign-off workbook's, not a review record's, so it cannot be collected")
-    raise SignoffRefused(f"{name} 的封签（隐藏工作表 {SEAL_SHEET}）无法读取，文件已被改动，不能收集；请用 xlcsr record "
-                         f"重新签发 / the seal of {name} (hidden sheet {SEAL_SHEET}) cannot be read: the file was "
-                         f"altered, so it cannot be collected; re-issue it with `xlcsr record`")
+REVIEW_FORM = SealedForm("评审记录表", "review record", "xlcsr record")
+
+
+def _review_shaped(payload: dict[str, object]) -> bool:
+    return (isinstance(payload.get("departments"), list) and isinstance(payload.get("open"), dict)
+            and isinstance(payload.get("cells"), dict))
 
 
 def _at(values: Sequence[Sequence[object]], ref: str) -> object:

@@ -25,6 +25,7 @@ import io
 import re
 from collections.abc import Callable, Sequence
 from copy import copy
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -175,45 +176,21 @@ def write_seal_sheet(wb: Workbook, payload: dict[str, object], key: bytes) -> No
     seal.protection.sheet = True
 
 
-def read_signoff_book(path: str | Path, *, register_id: str | None,
-                      key_for: Callable[[str], bytes | None]) -> Filled:
+def read_signoff_book(path: str | Path, *, register_id: str | None, key_for: Callable[[str], bytes | None],
+                      source: FileSource | None = None) -> Filled:
     """The items and answers of a filled sign-off workbook whose seal verifies for this register.
 
     `register_id` is the register's (None when it never issued any); `key_for` gives the seal key of a
-    register id, None when it is not in the `.xlcsr/` folder beside the register.
+    register id, None when it is not in the `.xlcsr/` folder beside the register; `source` is the file
+    when the caller has it open already.
     """
     path = Path(path)
     name = path.name
     reissue = ("请用 xlcsr signoff 重新签发", "re-issue it with `xlcsr signoff`")
-    source = FileSource(path)
+    source = source or FileSource(path)
+    payload = verified_seal(source, name, register_id=register_id, key_for=key_for, form=SIGNOFF_FORM,
+                            shaped=lambda p: isinstance(p.get("department"), str) and isinstance(p.get("items"), list))
     sheets = source.sheet_names()
-    if SEAL_SHEET not in sheets:
-        raise _refused(f"{name} 不是 xlcsr 会签表（没有隐藏的封签工作表 {SEAL_SHEET}）："
-                       "请收集 xlcsr signoff 生成的会签表",
-                       f"{name} is not an xlcsr sign-off workbook (it has no hidden seal sheet {SEAL_SHEET}): "
-                       "collect the workbooks `xlcsr signoff` made")
-    payload, mac = _seal(source, name, reissue)
-    theirs = str(payload["register"])
-    if register_id is None:
-        raise _refused(f"{name} 不是为本清单签发的会签表（本清单尚未签发过会签表），不能收集到本清单",
-                       f"{name} was not issued for this register (it has never issued sign-off workbooks); "
-                       "it cannot be collected here")
-    if theirs != register_id:
-        raise _refused(f"{name} 不是为本清单签发的会签表（它属于清单 {theirs[:8]}…，本清单为 {register_id[:8]}…），"
-                       "不能收集到本清单",
-                       f"{name} was not issued for this register (it belongs to register {theirs[:8]}…, this one is "
-                       f"{register_id[:8]}…); it cannot be collected here")
-    key = key_for(theirs)
-    if key is None:
-        raise _refused(f"无法核验 {name}：封签密钥不在清单旁的 {STORE_DIR} 文件夹中（清单被移动或复制时没有带上它）；"
-                       f"请把 {STORE_DIR} 文件夹放回清单旁，或用 xlcsr signoff 重新签发会签表",
-                       f"cannot check {name}: the seal key is not in the {STORE_DIR} folder beside the register "
-                       f"(it was moved or copied without it); put the {STORE_DIR} folder back beside the register, "
-                       "or re-issue the sign-off workbooks with `xlcsr signoff`")
-    if not verify(payload, mac, key):
-        raise _refused(f"{name} 的封签校验失败：隐藏的封签工作表 {SEAL_SHEET} 已被改动，不能收集；{reissue[0]}",
-                       f"the seal of {name} does not verify: its hidden seal sheet {SEAL_SHEET} was altered, "
-                       f"so it cannot be collected; {reissue[1]}")
     department = str(payload["department"])
     named = _named_department(path, department)
     if named is not None:
@@ -239,19 +216,61 @@ def read_signoff_book(path: str | Path, *, register_id: str | None,
                   items={(item.case_no, item.kind): item for _, item in placed}, answers=answers, date1904=date1904)
 
 
-def _seal(source: FileSource, name: str, reissue: tuple[str, str]) -> tuple[dict[str, object], str]:
-    """The payload and mac of the seal sheet; SignoffRefused when they do not read as a seal."""
+@dataclass(frozen=True)
+class SealedForm:
+    """How refusals name a kind of sealed workbook and the command that issues it."""
+
+    zh: str
+    en: str
+    command: str
+
+
+SIGNOFF_FORM = SealedForm("会签表", "sign-off workbook", "xlcsr signoff")
+
+
+def verified_seal(source: FileSource, name: str, *, register_id: str | None,
+                  key_for: Callable[[str], bytes | None], form: SealedForm,
+                  shaped: Callable[[dict[str, object]], bool]) -> dict[str, object]:
+    """The payload of a sealed workbook, once it is there, of the `shaped` kind, for this register, and its
+    HMAC verifies with the key kept beside the register; else SignoffRefused, naming the file and why."""
+    zh, en, command = form.zh, form.en, form.command
+    if SEAL_SHEET not in source.sheet_names():
+        raise _refused(f"{name} 不是 xlcsr {zh}，没有 xlcsr 的封签（隐藏工作表 {SEAL_SHEET}）："
+                       f"请收集 {command} 签发的{zh}",
+                       f"{name} is not an xlcsr {en} (it has no hidden seal sheet {SEAL_SHEET}): collect the "
+                       f"ones `{command}` made")
     try:
         state = state_from_rows(source.values(SEAL_SHEET), name)
     except BadState:
         state = {}
     payload, mac = state.get("payload"), state.get("mac")
-    if (isinstance(payload, dict) and isinstance(mac, str) and isinstance(payload.get("register"), str)
-            and isinstance(payload.get("department"), str) and isinstance(payload.get("items"), list)):
-        return payload, mac
-    raise _refused(f"{name} 的封签（隐藏工作表 {SEAL_SHEET}）无法读取，文件已被改动，不能收集；{reissue[0]}",
-                   f"the seal of {name} (hidden sheet {SEAL_SHEET}) cannot be read: the file was altered, "
-                   f"so it cannot be collected; {reissue[1]}")
+    if not (isinstance(payload, dict) and isinstance(mac, str) and isinstance(payload.get("register"), str)
+            and shaped(payload)):
+        raise _refused(f"{name} 的封签（隐藏工作表 {SEAL_SHEET}）无法读取，文件已被改动，不能收集；"
+                       f"请用 {command} 重新签发",
+                       f"the seal of {name} (hidden sheet {SEAL_SHEET}) cannot be read: the file was altered, so it "
+                       f"cannot be collected; re-issue it with `{command}`")
+    theirs = str(payload["register"])
+    if register_id is None or theirs != register_id:
+        why, why_en = (("本清单尚未签发过会签表或评审记录表", "this register has never issued any")
+                       if register_id is None else
+                       (f"它属于清单 {theirs[:8]}…，本清单为 {register_id[:8]}…",
+                        f"it belongs to register {theirs[:8]}…, this one is {register_id[:8]}…"))
+        raise _refused(f"{name} 不是为本清单签发的{zh}（{why}），不能收集到本清单",
+                       f"{name} was not issued for this register ({why_en}); it cannot be collected here")
+    key = key_for(theirs)
+    if key is None:
+        raise _refused(f"无法核验 {name}：封签密钥不在清单旁的 {STORE_DIR} 文件夹中（清单被移动或复制时没有带上它）；"
+                       f"请把 {STORE_DIR} 文件夹放回清单旁，或用 {command} 重新签发",
+                       f"cannot check {name}: the seal key is not in the {STORE_DIR} folder beside the register "
+                       f"(it was moved or copied without it); put the {STORE_DIR} folder back beside the register, "
+                       f"or re-issue with `{command}`")
+    if not verify(payload, mac, key):
+        raise _refused(f"{name} 的封签校验失败：隐藏的封签工作表 {SEAL_SHEET} 已被改动，不能收集；"
+                       f"请用 {command} 重新签发",
+                       f"the seal of {name} does not verify: its hidden seal sheet {SEAL_SHEET} was altered, "
+                       f"so it cannot be collected; re-issue it with `{command}`")
+    return payload
 
 
 def _refused(zh: str, en: str) -> SignoffRefused:

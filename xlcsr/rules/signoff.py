@@ -234,8 +234,12 @@ def ledger_of(register: Register, records: Iterable[CsrRecord]) -> Ledger:
     """The ledger of a register as read: its 会签记录 entries and the issue dates in its state."""
     state = register.state.get(STATE_KEY)
     issued = dict(state.get("issued", {})) if isinstance(state, dict) else {}
-    active = register.signoffs is not None or register_id(register) is not None
-    return Ledger(register.signoffs or [], records, register.settings, issued, active=active)
+    return Ledger(register.signoffs or [], records, register.settings, issued, active=uses_signoff(register))
+
+
+def uses_signoff(register: Register) -> bool:
+    """The register has a 会签记录 sheet (every new one does) or has issued sign-off workbooks."""
+    return register.signoffs is not None or register_id(register) is not None
 
 
 def register_id(register: Register) -> str | None:
@@ -250,7 +254,7 @@ class ReviewScope:
     else the numbered open ones, and the closed ones with answers in 会签记录."""
 
     def __init__(self, register: Register):
-        self.active = register.signoffs is not None or register_id(register) is not None
+        self.active = uses_signoff(register)
         self.logged = {entry.case_no for entry in register.signoffs or ()}
 
     def wants(self, status: str, case_no: str | None) -> bool:
