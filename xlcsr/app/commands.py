@@ -51,20 +51,21 @@ class RegisterBook(Protocol):
     def write_review(self, register: Register, change: ReviewWrite) -> None: ...
 
 
-def as_book(book: RegisterBook | Path, clock: Clock | None = None) -> RegisterBook:
-    """A path as a `FileBook` whose backups `clock` names (see FileBook); an open workbook as it is.
+def as_book(book: RegisterBook | Path, clock: Clock | None = None, *, writes: bool = False) -> RegisterBook:
+    """A path as a `FileBook` whose backups `clock` names (see FileBook), opened for a write while it
+    is read when the command `writes`; an open workbook as it is.
 
     A register without 设置 takes its column mapping from `xlcsr.toml` beside it (`[columns]`).
     """
     if not isinstance(book, Path):
         return book
-    return FileBook(book, clock=clock, defaults=register_defaults(book.parent))
+    return FileBook(book, clock=clock, defaults=register_defaults(book.parent), writes=writes)
 
 
 def validate_workbook(book: RegisterBook | Path, *, today: date, mark: bool = False,
                       lang: str = "zh", clock: Clock | None = None) -> ValidationReport:
     """Validate the register; with `mark`, write the result into the workbook."""
-    book = as_book(book, clock)
+    book = as_book(book, clock, writes=mark)
     register = book.read()
     report = check_register(register, today=today)
     if mark:
@@ -94,7 +95,7 @@ class AssignResult:
 
 def assign_case_numbers(book: RegisterBook | Path, *, today: date, clock: Clock | None = None) -> AssignResult:
     """Number every valid row without a case number; fill missing due dates and statuses."""
-    book = as_book(book, clock)
+    book = as_book(book, clock, writes=True)
     register = book.read()
     report, records = validate_register(register, today=today)
     used = [row.text("case_no") for row in register.rows if row.text("case_no")]
@@ -183,7 +184,7 @@ def highlight_workbook(book: RegisterBook | Path, *, today: date, review: Review
     Cases past the review period with sign-offs missing turn purple: from `review` when given, else
     from the register's 会签记录 when it uses sign-off.
     """
-    book = as_book(book, clock)
+    book = as_book(book, clock, writes=True)
     register = book.read()
     report, records = validate_register(register, today=today)
     if review is None:

@@ -192,7 +192,7 @@ def run_register(path: Path, *, today: date, clock: Clock | None = None, dry_run
             _read(path, today, run, checked)
             run.steps.append("highlight")
             return run
-        result = commands.highlight_workbook(commands.as_book(path, clock), today=today)
+        result = commands.highlight_workbook(commands.as_book(path, clock, writes=True), today=today)
     except (WorkbookLocked, WorkbookChanged) as exc:
         run.skipped.append(("highlight", str(exc)))
         run.warnings.append(f"已跳过标记逾期：{exc}")

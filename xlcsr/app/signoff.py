@@ -58,7 +58,7 @@ def issue_signoffs(book: RegisterBook | Path, *, out: Path, today: date, departm
     """Write `out/<部门>-<date>.xlsx` for every department with a question outstanding; cases go to 评审中."""
     from xlcsr.files.signoff_books import write_signoff_book
 
-    book = as_book(book, clock)
+    book = as_book(book, clock, writes=True)
     register = book.read()
     report, records = validate_register(register, today=today)
     if department and department not in {d.name for d in register.settings.departments}:
@@ -155,7 +155,7 @@ class CollectResult:
 def collect_signoffs(book: RegisterBook | Path, sources: Iterable[Path], *, today: date,
                      clock: Clock | None = None) -> CollectResult:
     """Apply the complete, allowed and current answers of the filled workbooks in `sources` (files or folders)."""
-    book = as_book(book, clock)
+    book = as_book(book, clock, writes=True)
     register = book.read()
     _, records = validate_register(register, today=today)
     ledger = ledger_of(register, records)

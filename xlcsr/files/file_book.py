@@ -5,8 +5,9 @@
     >>> book.write_assignment(register, plan)   # backup .xlcsr-backup/顾客特殊要求清单-20261125-080000-000000.xlsx
 
 Reading takes calamine's values and streams the register sheet's XML for its formulas; the whole
-package (`XlsxPackage`, and the patch writer with it) is loaded only by a command that writes, when
-it writes. The file's stamp (size, modification time, file id) is taken when the command first reads
+package (`XlsxPackage`, and the patch writer with it) is loaded only by a command that writes: when
+it writes, or, for a book made with `writes=True`, in a thread while calamine reads (which lets go of
+the GIL), the likely register sheet's rows found in the same thread. The file's stamp (size, modification time, file id) is taken when the command first reads
 it; a write refuses (WorkbookChanged, nothing written) when the file on disk is another by then, say
 because someone saved it in Excel meanwhile. `clock` names the backups; without one they are named
 by the replaced file's modification time.
@@ -22,7 +23,9 @@ from typing import TYPE_CHECKING
 from xlcsr.disk.atomic import FileStamp, stamp_of
 from xlcsr.domain.records import Register
 from xlcsr.domain.settings import Settings
-from xlcsr.files.reader import FileSource
+from xlcsr.domain.errors import XlcsrError
+from xlcsr.domain.vocab import REGISTER_SHEET
+from xlcsr.files.reader import Background, FileSource
 from xlcsr.workbook.locate import find_register
 
 if TYPE_CHECKING:
@@ -36,12 +39,15 @@ Clock = Callable[[], datetime]
 
 
 class FileBook:
-    def __init__(self, path: Path, *, clock: Clock | None = None, defaults: Settings | None = None):
+    def __init__(self, path: Path, *, clock: Clock | None = None, defaults: Settings | None = None,
+                 writes: bool = False):
         self.path = Path(path)
         self.clock = clock
         self.defaults = defaults  # the settings when the workbook has no 设置 sheet (xlcsr.toml's [columns])
+        self.writes = writes  # the command will write: open the package while the values are read
         self.stamp: FileStamp | None = None
         self._package: XlsxPackage | None = None
+        self._opening: Background[XlsxPackage] | None = None
         self._source: FileSource | None = None
 
     def __repr__(self) -> str:
@@ -51,10 +57,12 @@ class FileBook:
     def package(self) -> XlsxPackage:
         """The whole package, for a write (opened once)."""
         if self._package is None:
-            from xlcsr.ooxml.package import XlsxPackage
-
-            self._take_stamp()
-            self._package = XlsxPackage.open(self.path)
+            if self._opening is not None:
+                opening, self._opening = self._opening, None
+                self._package = opening.result()
+            else:
+                self._take_stamp()
+                self._package = _open_package(self.path)
         return self._package
 
     @property
@@ -66,7 +74,10 @@ class FileBook:
         return self._source
 
     def read(self) -> Register:
-        return find_register(self.source, defaults=self.defaults)
+        source = self.source
+        if self.writes and self._package is None and self._opening is None:
+            self._opening = Background(lambda: _open_package(self.path, prepare=True))
+        return find_register(source, defaults=self.defaults)
 
     def write_assignment(self, register: Register, plan: Assignment) -> None:
         from xlcsr.files.register_writer import write_assignment
@@ -113,3 +124,20 @@ class FileBook:
         backup = self.package.save(expect=self.stamp, now=self.clock() if self.clock else None)
         if backup is not None:
             self.stamp = stamp_of(self.path)
+
+
+def _open_package(path: Path, *, prepare: bool = False) -> XlsxPackage:
+    """The package of `path`; with `prepare`, the rows of its likely register sheet (清单, else the
+    first) found already, as the first edit would (a guess: any trouble is left to that edit)."""
+    from xlcsr.ooxml.package import XlsxPackage
+
+    package = XlsxPackage.open(path)
+    if prepare:
+        names = package.sheet_names()
+        name = REGISTER_SHEET if package.has_sheet(REGISTER_SHEET) else (names[0] if names else None)
+        try:
+            if name is not None:
+                package.sheet(name).prepare()
+        except XlcsrError:
+            pass
+    return package
