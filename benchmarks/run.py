@@ -8,7 +8,8 @@
 For each size a register is built once (big_register.py; cached in the temp folder per size and
 options, not timed). Each row of COMMANDS then runs as its own process (`python -m xlcsr …`,
 `python baselines.py …` or `python ribbon.py …`) in a fresh folder holding a copy of the register,
-an xlcsr.toml listing it (no SMTP: an outbox) and the cells assign will number. Seconds are wall
+an xlcsr.toml listing it (no SMTP: an outbox), the cells assign will number and the hand edits; a row
+with a setup (track, collect) first prepares that folder, untimed, as a user would. Seconds are wall
 time from start to exit; peak MB is that child's own ru_maxrss (os.wait4); output is the bytes of
 the file the command writes, else of its stdout. The ribbon rows report on one click instead
 (ribbon.py: xlcsr's seconds inside it, its peak memory, its xlwings calls, the cells it changed).
@@ -36,11 +37,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from big_register import CACHE_DIR, TODAY, Options, cached
+from big_register import (
+    CACHE_DIR,
+    COL,
+    INVALID_EVERY,
+    INVALID_FROM,
+    REGISTER_HEADER_ROW,
+    TODAY,
+    UNNUMBERED_EVERY,
+    UNNUMBERED_FROM,
+    Options,
+    cached,
+)
 from rich.console import Console
 from rich.table import Table
 
-from xlcsr.domain.vocab import CONFIG_FILE, REGISTER_FILE, REGISTER_SHEET
+from xlcsr.domain.records import column_letter
+from xlcsr.domain.vocab import CHANGELOG_SHEET, CONFIG_FILE, REGISTER_FILE, REGISTER_SHEET
 
 HERE = Path(__file__).resolve().parent
 BASELINES = HERE / "baselines.py"
@@ -48,6 +61,8 @@ RIBBON = HERE / "ribbon.py"
 DAY = TODAY.isoformat()
 T = ("--today", DAY)
 EDITS_FILE = "edits.json"  # [[cell, case number], …]: the cells assign numbers, for the edit baselines
+HAND_EDITS_FILE = "hand-edits.json"  # [[cell, text], …]: the 要求描述 cells a user retypes between two tracks
+HAND_EDIT_EVERY, HAND_EDIT_FROM = 100, 25  # 1% (1,000 of 100,000), numbered and valid rows: 25 % 20 != 7, != 50
 CLICK = ("--cache", "{cache}", *T)  # ribbon.py keeps the register loaded into the fake in the cache folder
 
 
@@ -58,9 +73,11 @@ class Bench:
     `argv` follows `python -m xlcsr` (program "xlcsr"), `python baselines.py` ("baseline") or
     `python ribbon.py` ("ribbon": one click in the fake Excel, which reports its own figures), with
     {book} (the register's copy), {out} (a file to create), {outdir} (a folder to create), {config},
-    {outbox}, {edits} and {cache} filled in.
-    `writes` is "book" or "out" when the output is that file; `numbers` checks afterwards that the
-    1% cells hold the numbers assign gives them; `needs` is a module that must be installed.
+    {outbox}, {edits}, {handedits} and {cache} filled in.
+    `setup` is a `python baselines.py` argv (SETUPS there, same placeholders) run first in the folder,
+    untimed; it must exit 0. `writes` is "book" or "out" when the output is that file; `numbers` checks
+    afterwards that the 1% cells hold the numbers assign gives them; `logged` that 变更记录 holds one
+    row per hand edit, with its new text; `needs` is a module that must be installed.
     """
 
     name: str
@@ -70,6 +87,8 @@ class Bench:
     writes: str | None = None
     numbers: bool = False
     needs: str | None = None
+    setup: tuple[str, ...] = ()
+    logged: bool = False
 
 
 DENOMINATOR = "calamine read"
@@ -86,6 +105,10 @@ COMMANDS: tuple[Bench, ...] = (
     Bench("run --once --dry-run", ("run", "--config", "{config}", "--once", "--dry-run", *T), ok=(0, 1)),
     Bench("import", ("import", "{book}", "--out", "{out}", *T), ok=(0, 1), writes="out"),
     Bench("signoff", ("signoff", "{book}", "--out", "{outdir}", *T), ok=(0, 1), writes="book"),
+    Bench("collect", ("collect", "{book}", "{outdir}", *T), writes="book",
+          setup=("signoff-filled", "{book}", "{outdir}", *T)),
+    Bench("track", ("track", "{book}", *T), writes="book", logged=True,
+          setup=("track-baseline", "{book}", "{handedits}", *T)),
     Bench("ooxml patch of assign's cells", ("ooxml-patch", "{book}", "{edits}"), program="baseline", writes="book",
           numbers=True),
     Bench("wolfxl edit of assign's cells", ("wolfxl-edit", "{book}", "{edits}"), program="baseline", writes="book",
@@ -174,9 +197,19 @@ def prepare(folder: Path, register: Path, info: dict[str, object]) -> dict[str, 
     config.write_text(f'registers = ["{REGISTER_FILE}"]\noutbox = "outbox"\n', "utf-8")  # no [smtp]: an outbox
     edits = folder / EDITS_FILE
     edits.write_text(json.dumps(info["unnumbered"], ensure_ascii=False), "utf-8")
+    hand = folder / HAND_EDITS_FILE
+    hand.write_text(json.dumps(hand_edits(int(info["rows"])), ensure_ascii=False), "utf-8")  # type: ignore[call-overload]
     return {"book": str(book), "out": str(folder / "导入的清单.xlsx"), "config": str(config),
-            "outbox": str(folder / "outbox"), "edits": str(edits), "cache": str(CACHE_DIR),
+            "outbox": str(folder / "outbox"), "edits": str(edits), "handedits": str(hand), "cache": str(CACHE_DIR),
             "outdir": str(folder / "会签")}
+
+
+def hand_edits(rows: int) -> list[list[str]]:
+    """The 要求描述 of every 100th row retyped (a new text each), over the whole sheet: [[cell, text], …]."""
+    assert (HAND_EDIT_FROM - INVALID_FROM) % INVALID_EVERY and HAND_EDIT_FROM % UNNUMBERED_EVERY != UNNUMBERED_FROM
+    letter = column_letter(COL["requirement"])
+    return [[f"{letter}{REGISTER_HEADER_ROW + 1 + i}", f"按客户 {DAY} 来函修订：要求第 {k + 1} 处更新，以新版协议为准"]
+            for k, i in enumerate(range(HAND_EDIT_FROM, rows, HAND_EDIT_EVERY))]
 
 
 def command_line(bench: Bench, places: dict[str, str]) -> list[str]:
@@ -201,8 +234,37 @@ def numbers_written(book: Path, info: dict[str, object]) -> str:
     return f"{wrong} of {len(cells)} cells not written" if wrong else ""
 
 
+def changes_logged(book: Path, edits: Path) -> str:
+    """'' when 变更记录 holds exactly one row per hand edit, each with its new text, else what is wrong."""
+    import python_calamine
+
+    rows = python_calamine.CalamineWorkbook.from_path(str(book)).get_sheet_by_name(CHANGELOG_SHEET).to_python()
+    logged = [row for row in rows[1:] if any(cell not in ("", None) for cell in row)]  # row 1 is the header
+    wanted = [text for _, text in json.loads(edits.read_text("utf-8"))]
+    if len(logged) != len(wanted):
+        return f"{len(logged):,} rows in {CHANGELOG_SHEET}, not {len(wanted):,}"
+    missing = len(set(wanted) - {str(row[4]) for row in logged})  # 新值
+    return f"{missing} of {len(wanted)} edits not logged" if missing else ""
+
+
+def set_up(bench: Bench, places: dict[str, str], folder: Path, timeout: float) -> str:
+    """Run the row's setup in its folder, untimed: '' when it went well, else why the row does not count."""
+    argv = [sys.executable, str(BASELINES), *(part.format(**places) for part in bench.setup)]
+    try:
+        done = subprocess.run(argv, cwd=folder, env=child_env(), stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        (folder / "setup.txt").write_text("", "utf-8")
+        return f"setup killed after {timeout:.0f} s"
+    (folder / "setup.txt").write_text(done.stdout + done.stderr, "utf-8")
+    return "" if done.returncode == 0 else f"setup {bench.setup[0]} exit {done.returncode}"
+
+
 def run_one(bench: Bench, register: Path, info: dict[str, object], folder: Path, timeout: float) -> Sample:
     places = prepare(folder, register, info)
+    if bench.setup and (problem := set_up(bench, places, folder, timeout)):
+        tail = (folder / "setup.txt").read_text("utf-8", errors="replace").strip().splitlines()[-3:]
+        return Sample(0.0, 0.0, -1, 0, "stdout", problem, "\n".join(tail))
     seconds, peak, code, stdout_bytes, tail = measure(command_line(bench, places), folder, timeout)
     problem = "" if code in bench.ok else f"exit {code}"
     if seconds >= timeout:
@@ -213,6 +275,8 @@ def run_one(bench: Bench, register: Path, info: dict[str, object], folder: Path,
         output, kind = (written.stat().st_size, "file") if written.exists() else (0, "file")
     if bench.numbers and not problem:
         problem = numbers_written(Path(places["book"]), info)
+    if bench.logged and not problem:
+        problem = changes_logged(Path(places["book"]), Path(places["handedits"]))
     sample = Sample(seconds, peak, code, output, kind, problem, tail if problem else "")
     if bench.program == "ribbon":
         clicked(sample, folder / "stdout.txt")

@@ -249,8 +249,8 @@ def test_the_nightly_run_names_backups_by_its_clock(tmp_path: Path) -> None:
     book = write_register(tmp_path / "清单.xlsx", [row(截止日期=date(2026, 11, 10), 处理状态="处理中")])
     config = Config.defaults(tmp_path).model_copy(update={"registers": [book]})
     summary = run_once(config, today=TODAY, clock=clock)
-    assert summary.registers[0].steps == ["highlight"]
-    assert [p.name for p in backups_of(book)] == ["清单-20261125-093015-123456.xlsx"]
+    assert summary.registers[0].steps == ["track", "highlight"]  # two writes in the clock's one instant
+    assert [p.name for p in backups_of(book)] == ["清单-20261125-093015-123456.xlsx", "清单-20261125-093015-123456-1.xlsx"]
 
 
 def test_the_nightly_run_skips_a_busy_register_with_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

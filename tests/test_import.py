@@ -370,6 +370,11 @@ class Values:
         return False
 
 
+    def modified_by(self) -> str:
+
+        return ""
+
+
 def test_values_map_to_the_templates_fields() -> None:
     settings = DEFAULT_SETTINGS
     assert map_value("received", "2026年11月3日", settings) == (date(2026, 11, 3), None)

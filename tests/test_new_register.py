@@ -161,6 +161,11 @@ def test_each_word_is_mapped_once_but_true_one_and_one_point_o_stay_apart() -> N
         def date1904(self) -> bool:
             return False
 
+
+        def modified_by(self) -> str:
+
+            return ""
+
     plan = plan_import(find_register(Values()), rows)
     assert [(r["status"], r["revision"]) for r in plan.rows] == [
         (map_value("status", v, DEFAULT_SETTINGS)[0], map_value("revision", v, DEFAULT_SETTINGS)[0])

@@ -73,7 +73,7 @@ def test_the_log_names_each_register_by_its_folder_with_its_invalid_rows(tmp_pat
     assert second["invalid_rows"]["see"] == f"xlcsr validate {tmp_path / '二厂' / '清单.xlsx'}"
     assert any("无效 7 行" in w and "xlcsr validate" in w for w in second["warnings"])
     assert first["warnings"] == []
-    assert (first["steps"], second["steps"], first["skipped"]) == (["highlight"], ["highlight"], [])
+    assert (first["steps"], second["steps"], first["skipped"]) == (["track", "highlight"], ["track", "highlight"], [])
     # without SMTP the digests are written to the outbox: 李强 (一厂), 张伟 (二厂), and their manager's one
     # summary listing the escalated cases of both
     assert [(r["mails_written"], r["mails_sent"], r["mails_failed"]) for r in (first, second)] == [(2, 0, 0),
@@ -84,7 +84,7 @@ def test_the_log_names_each_register_by_its_folder_with_its_invalid_rows(tmp_pat
     assert "一厂/清单.xlsx：2 行，无效 0 行" in out and "二厂/清单.xlsx：8 行，无效 7 行" in out
     assert "无效 7 行（第 5、6、7、8、9… 行），这些案件不会提醒" in out and "xlcsr validate" in out
     summary = last_line(out)
-    assert "一厂/清单.xlsx：2 行，无效 0 行，步骤 highlight，邮件已写入发件箱 2 封" in out
+    assert "一厂/清单.xlsx：2 行，无效 0 行，步骤 track、highlight，邮件已写入发件箱 2 封" in out
     assert summary.startswith("运行完成：2 个清单，10 行，无效 7 行，邮件已发送 0 封，已写入发件箱 3 封，失败 0 封")
     assert " / run done: 2 registers, 10 rows, 7 invalid, 0 mails sent, 3 written to the outbox, 0 failed" in summary
 
@@ -114,8 +114,8 @@ def test_a_dry_run_changes_no_byte_and_prints_the_plan(tmp_path: Path, earlier_r
     assert tree(tmp_path) == before  # registers, outbox, state folder, log: same bytes, same listing
     out = result.output
     assert "预览 2026-11-25" in out
-    assert "一厂/清单.xlsx：2 行，无效 0 行，将执行 highlight，将发送邮件 2 封" in out
-    assert "二厂/清单.xlsx：8 行，无效 7 行，将执行 highlight，将发送邮件 2 封" in out
+    assert "一厂/清单.xlsx：2 行，无效 0 行，将执行 track、highlight，将发送邮件 2 封" in out
+    assert "二厂/清单.xlsx：8 行，无效 7 行，将执行 track、highlight，将发送邮件 2 封" in out
     assert last_line(out).startswith("预览（未写入、未发送）：2 个清单，10 行，无效 7 行，将发送邮件 3 封")
 
 

@@ -51,7 +51,7 @@ def test_run_once_does_the_right_thing_for_each_register(tmp_path: Path) -> None
     summary = run_once(config, today=TODAY, clock=lambda: NOW)
 
     good, opened, broken = summary.registers
-    assert (good.rows, good.steps, good.failures) == (2, ["highlight"], [])
+    assert (good.rows, good.steps, good.failures) == (2, ["track", "highlight"], [])
     assert openpyxl.load_workbook(tmp_path / "good.xlsx")["清单"].conditional_formatting
     assert opened.steps == [] and "已跳过标记逾期" in opened.warnings[0]
     assert (tmp_path / "open.xlsx").read_bytes() == open_before
@@ -155,4 +155,4 @@ def test_serve_runs_the_nightly_job_at_its_time(tmp_path: Path, schedule_clock: 
     serve(config, clock=lambda: schedule_clock.current, sleep=schedule_clock.advance, on_run=runs.append,
           keep_going=lambda: schedule_clock.current < datetime(2026, 11, 25, 2, 5))
     assert len(runs) == 1 and runs[0].started.strftime("%H:%M") == "02:00"
-    assert runs[0].registers[0].steps == ["highlight"]
+    assert runs[0].registers[0].steps == ["track", "highlight"]

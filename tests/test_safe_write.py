@@ -90,13 +90,13 @@ def test_a_backup_needs_a_time(tmp_path: Path):
     assert write_atomically(tmp_path / "fresh.xlsx", b"new") is None
 
 
-def test_only_the_newest_backups_are_kept(tmp_path: Path):
+def test_a_count_keeps_only_the_newest_backups(tmp_path: Path):
     path = tmp_path / "register.xlsx"
     other = tmp_path / "register-old.xlsx"
     write_atomically(other, b"o", now=T0)
     write_atomically(other, b"p", now=T0)
     for i in range(14):
-        write_atomically(path, f"v{i}".encode(), now=T0 + timedelta(minutes=i))
+        write_atomically(path, f"v{i}".encode(), now=T0 + timedelta(minutes=i), keep=10)
     kept = backups_of(path)
     assert len(kept) == 10
     assert [p.read_bytes() for p in kept] == [f"v{i}".encode() for i in range(3, 13)]

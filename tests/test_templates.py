@@ -163,7 +163,7 @@ def test_english_register_uses_english_choice_values(register_en: Path) -> None:
 
 def test_changelog_sheet_headers(register: Path, register_en: Path) -> None:
     assert _calamine(register, "变更记录")[0] == [zh for zh, _ in CHANGELOG_HEADERS]
-    assert [zh for zh, _ in CHANGELOG_HEADERS] == ["变更时间", "案件号", "字段", "原值", "新值", "版本号", "操作人"]
+    assert [zh for zh, _ in CHANGELOG_HEADERS] == ["时间", "案件号", "字段", "原值", "新值", "版本", "修改人", "来源"]
     assert _calamine(register_en, "变更记录")[0] == [en for _, en in CHANGELOG_HEADERS]
     ws = openpyxl.load_workbook(register)["变更记录"]
     assert ws.freeze_panes == "A2" and ws["A1"].font.b

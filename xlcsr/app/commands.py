@@ -16,13 +16,16 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from xlcsr.app.config import register_defaults
+from xlcsr.app.change_log import edits_of, log_tampered, moment, tracked
+from xlcsr.app.config import register_defaults, retention_for
 from xlcsr.domain.errors import UnmappedColumn
 from xlcsr.domain.fields import FIELD_BY_KEY
 from xlcsr.domain.issues import ValidationReport
 from xlcsr.domain.records import Column, Register
 from xlcsr.domain.vocab import REGISTER_FILE, REVIEW_FILE, SETTINGS_SHEET
+from xlcsr.files.change_store import ChangeStore
 from xlcsr.files.file_book import Clock, FileBook
+from xlcsr.rules.changes import ChangeWrite, source_of
 from xlcsr.rules.columns import ColumnReading, added_lookalikes, read_columns
 from xlcsr.rules.deadlines import ReviewState
 from xlcsr.rules.highlight import HighlightPlan, plan_highlight
@@ -50,24 +53,41 @@ class RegisterBook(Protocol):
 
     def write_review(self, register: Register, change: ReviewWrite) -> None: ...
 
+    def write_changes(self, register: Register, write: ChangeWrite) -> None: ...
 
-def as_book(book: RegisterBook | Path, clock: Clock | None = None, *, writes: bool = False) -> RegisterBook:
+    @property
+    def store(self) -> ChangeStore:
+        """The SQLite store beside the workbook."""
+        ...
+
+    def stage_changes(self, register: Register, write: ChangeWrite) -> None:
+        """Add `write` to the book's next write (a file saves both at once; the open workbook writes now)."""
+        ...
+
+
+def as_book(book: RegisterBook | Path, clock: Clock | None = None, *, writes: bool = False,
+            command: str = "") -> RegisterBook:
     """A path as a `FileBook` whose backups `clock` names (see FileBook), opened for a write while it
     is read when the command `writes`; an open workbook as it is.
 
-    A register without 设置 takes its column mapping from `xlcsr.toml` beside it (`[columns]`).
+    A register without 设置 takes its column mapping from `xlcsr.toml` beside it (`[columns]`), and its
+    backups are kept as its `[backups]` says; each is listed as made by `command`.
     """
     if not isinstance(book, Path):
         return book
-    return FileBook(book, clock=clock, defaults=register_defaults(book.parent), writes=writes)
+    return FileBook(book, clock=clock, defaults=register_defaults(book.parent), writes=writes,
+                    command=source_of(command) if command else "", keep=retention_for(book.parent))
 
 
 def validate_workbook(book: RegisterBook | Path, *, today: date, mark: bool = False,
                       lang: str = "zh", clock: Clock | None = None) -> ValidationReport:
     """Validate the register; with `mark`, write the result into the workbook."""
-    book = as_book(book, clock, writes=mark)
+    book = as_book(book, clock, writes=mark, command="validate")
     register = book.read()
     report = check_register(register, today=today)
+    tampered = log_tampered(book, register)
+    if tampered is not None:
+        report.issues.append(tampered)
     if mark:
         book.write_marks(register, plan_marks(report, register, lang))
     return report
@@ -95,7 +115,7 @@ class AssignResult:
 
 def assign_case_numbers(book: RegisterBook | Path, *, today: date, clock: Clock | None = None) -> AssignResult:
     """Number every valid row without a case number; fill missing due dates and statuses."""
-    book = as_book(book, clock, writes=True)
+    book = as_book(book, clock, writes=True, command="assign")
     register = book.read()
     report, records = validate_register(register, today=today)
     used = [row.text("case_no") for row in register.rows if row.text("case_no")]
@@ -103,7 +123,8 @@ def assign_case_numbers(book: RegisterBook | Path, *, today: date, clock: Clock 
     plan = plan_assignment(records, register.settings, used, high_water)
     refuse_lookalikes(register, {key for _, key in plan.values if key not in register.columns})
     if plan.changed:
-        book.write_assignment(register, plan)
+        with tracked(book, register, records, command="assign", edits=edits_of(plan.values), at=moment(today, clock)):
+            book.write_assignment(register, plan)
     return AssignResult(report, plan, plan.changed, sorted(report.bad_rows))
 
 
@@ -145,7 +166,7 @@ def understand_columns(book: RegisterBook | Path, *, apply: bool = False, lang: 
 
     A register without a 设置 sheet gets nothing written: its mapping belongs in xlcsr.toml's [columns].
     """
-    book = as_book(book, clock)
+    book = as_book(book, clock, command="columns")
     register = book.read()
     result = ColumnsResult(register, read_columns(register))
     if apply and result.suggested and not register.settings.from_defaults:
@@ -184,7 +205,7 @@ def highlight_workbook(book: RegisterBook | Path, *, today: date, review: Review
     Cases past the review period with sign-offs missing turn purple: from `review` when given, else
     from the register's 会签记录 when it uses sign-off.
     """
-    book = as_book(book, clock, writes=True)
+    book = as_book(book, clock, writes=True, command="highlight")
     register = book.read()
     report, records = validate_register(register, today=today)
     if review is None:

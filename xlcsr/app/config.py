@@ -14,11 +14,15 @@
     password_env = "CSR_SMTP_PASSWORD"   # the password itself only ever comes from the environment
     from = "顾客特殊要求 <csr-robot@example.com>"
     starttls = true
+    [backups]                 # the backups beside each register (.xlcsr-backup/), kept by time
+    recent_days = 7           # every backup of the last 7 days
+    daily_days = 90           # then the newest one of each day, up to 90 days; older ones go
 
 Later sources win: the file, then `XLCSR_SMTP_HOST`, `_PORT`, `_USER`, `_PASSWORD`, `_FROM`,
 `_STARTTLS`, `_SSL` (an empty variable counts as unset). Without an SMTP host, reminders are
 written to the `outbox` folder as `.eml` files. Without `path` and without `xlcsr.toml` in the
-working directory, the defaults apply (no registers).
+working directory, the defaults apply (no registers). A register's own folder is read for [columns]
+(`register_defaults`) and [backups] (`retention_for`) only.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from xlcsr.disk.atomic import Retention
 from xlcsr.domain.errors import BadConfig
 from xlcsr.domain.fields import FIELD_BY_KEY, field_for_header, normalize
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Settings
@@ -40,7 +45,8 @@ from xlcsr.mail.transport import SmtpConfig
 
 DEFAULT_SENDER = "xlcsr@localhost"
 ENV_PREFIX = "XLCSR_SMTP_"
-_TOP_KEYS = ("registers", "time", "smtp", "outbox", "templates", "state_dir", "run_log", "columns")
+_TOP_KEYS = ("registers", "time", "smtp", "outbox", "templates", "state_dir", "run_log", "columns", "backups")
+_BACKUP_KEYS = ("recent_days", "daily_days")
 _SMTP_KEYS = ("host", "port", "user", "password_env", "from", "starttls", "ssl")
 _ENV_KEYS = ("host", "port", "user", "from", "starttls", "ssl")  # plus _PASSWORD, handled apart
 _TRUE = frozenset({"true", "1", "yes"})
@@ -62,6 +68,7 @@ class Config(BaseModel):
     config_dir: Path
     source: Path | None = None  # the file read, None when running on defaults
     columns: dict[str, str] = Field(default_factory=dict)  # [columns]: header → field key, for registers without 设置
+    backups: Retention = Retention()  # [backups]: which backups beside a register stay
 
     @classmethod
     def defaults(cls, config_dir: Path) -> Config:
@@ -88,11 +95,7 @@ def load_config(path: Path | None = None, *, env: Mapping[str, str] = os.environ
     path = path if path.is_absolute() else cwd / path
     if not path.is_file():
         raise BadConfig(f"找不到配置文件 {path} / configuration file not found: {path}")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise BadConfig(f"配置文件 {path} 格式错误：{exc} / {path} is not valid TOML: {exc}") from None
-    return _from_toml(data, path, env)
+    return _from_toml(_read(path), path, env)
 
 
 def require_registers(config: Config) -> None:
@@ -112,12 +115,23 @@ def register_defaults(folder: Path) -> Settings:
     path = folder / CONFIG_FILE
     if not path.is_file():
         return DEFAULT_SETTINGS
+    columns = _columns(_read(path).get("columns", {}), str(path))
+    return DEFAULT_SETTINGS.model_copy(update={"column_map": columns}) if columns else DEFAULT_SETTINGS
+
+
+def retention_for(folder: Path) -> Retention:
+    """Which backups of a register in `folder` stay: the [backups] of the xlcsr.toml beside it, else the default."""
+    path = folder / CONFIG_FILE
+    if not path.is_file():
+        return Retention()
+    return _backups(_read(path).get("backups", {}), str(path))
+
+
+def _read(path: Path) -> dict[str, object]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BadConfig(f"配置文件 {path} 格式错误：{exc} / {path} is not valid TOML: {exc}") from None
-    columns = _columns(data.get("columns", {}), str(path))
-    return DEFAULT_SETTINGS.model_copy(update={"column_map": columns}) if columns else DEFAULT_SETTINGS
 
 
 def _from_toml(data: dict[str, object], path: Path, env: Mapping[str, str]) -> Config:
@@ -142,6 +156,7 @@ def _from_toml(data: dict[str, object], path: Path, env: Mapping[str, str]) -> C
         "run_log": _path(data.get("run_log", base.run_log), folder, where, "run_log"),
         "source": path,
         "columns": _columns(data.get("columns", {}), where),
+        "backups": _backups(data.get("backups", {}), where),
     })
     return _with_env(config, smtp, env, where=where)
 
@@ -204,6 +219,23 @@ def _columns(table: object, where: str) -> dict[str, str]:
             raise _bad(where, f"columns.{header}", "不是清单的字段", "is not a register field", name)
         mapping[normalize(header)] = field.key
     return mapping
+
+
+def _backups(table: object, where: str) -> Retention:
+    """[backups]: recent_days (every backup) and daily_days (one a day), whole days, daily_days ≥ recent_days."""
+    if not isinstance(table, dict):
+        raise _bad(where, "backups", "应为 [backups] 表", "must be a [backups] table", table)
+    _no_unknown(table, _BACKUP_KEYS, where, "[backups] ")
+    days = {}
+    for key, default in zip(_BACKUP_KEYS, Retention()):
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise _bad(where, f"backups.{key}", "应为天数（0 或正整数）", "must be a number of days (0 or more)", value)
+        days[key] = value
+    if days["daily_days"] < days["recent_days"]:
+        raise _bad(where, "backups.daily_days", f"不能少于 recent_days（{days['recent_days']}）",
+                   f"must not be less than recent_days ({days['recent_days']})", days["daily_days"])
+    return Retention(**days)
 
 
 def _no_unknown(table: Mapping[str, object], known: tuple[str, ...], where: str, prefix: str) -> None:

@@ -4,7 +4,8 @@
     >>> summary.ok
     True
 
-Steps per register, in order: highlight (refreshes the colours and the 逾期天数 column). A register
+Steps per register, in order: track (logs the changes since the last run in 变更记录, re-opening the
+sign-offs they void), highlight (refreshes the colours and the 逾期天数 column). A register
 open in Excel, WPS or LibreOffice, held by another program, or saved by someone during the run is not
 written — its steps are skipped with a warning — but its reminders still go out. The run's clock names
 the backups.
@@ -32,6 +33,7 @@ import schedule
 from xlcsr.app import commands
 from xlcsr.app.config import Config
 from xlcsr.app.remind import CheckedRegister, check_book, send_reminders
+from xlcsr.app.tracking import track_changes
 from xlcsr.disk.atomic import check_unlocked
 from xlcsr.domain.errors import WorkbookChanged, WorkbookLocked, XlcsrError
 
@@ -153,6 +155,9 @@ def register_name(path: Path, folder: Path) -> str:
         return str(path)
 
 
+STEP_NAMES = {"track": "记录变更", "highlight": "标记逾期"}
+
+
 def run_once(config: Config, *, today: date, clock: Clock, dry_run: bool = False) -> RunSummary:
     """One nightly run over every register of the config; the summary is also appended to the run log.
 
@@ -186,16 +191,23 @@ def run_register(path: Path, *, today: date, clock: Clock | None = None, dry_run
     register only read is kept in `checked`, so that the reminders do not read it again.
     """
     run = RegisterRun(path, name)
+    step = "highlight"
     try:
         check_unlocked(path)
         if dry_run:
             _read(path, today, run, checked)
-            run.steps.append("highlight")
+            run.steps += ["track", "highlight"]
             return run
-        result = commands.highlight_workbook(commands.as_book(path, clock, writes=True), today=today)
+        step = "track"
+        tracked = track_changes(path, today=today, clock=clock)
+        run.steps.append(step)
+        run.warnings += [f"{issue.cell + '：' if issue.cell else ''}{issue.text()}" for issue in tracked.issues]
+        step = "highlight"
+        book = commands.as_book(path, clock, writes=True, command="highlight")
+        result = commands.highlight_workbook(book, today=today)
     except (WorkbookLocked, WorkbookChanged) as exc:
-        run.skipped.append(("highlight", str(exc)))
-        run.warnings.append(f"已跳过标记逾期：{exc}")
+        run.skipped.append((step, str(exc)))
+        run.warnings.append(f"已跳过{STEP_NAMES[step]}：{exc}")
         try:
             _read(path, today, run, checked)
         except XlcsrError as unreadable:

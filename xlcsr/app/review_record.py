@@ -85,7 +85,7 @@ class RecordResult:
 def write_records(book: RegisterBook | Path, cases: Sequence[str], *, out: Path, all_cases: bool = False,
                   pdf: bool = False, today: date, lang: str = "zh", clock: Clock | None = None) -> RecordResult:
     """Write `out/评审记录表-<case>.xlsx` for each case named (with `all_cases`, each with answers in 会签记录)."""
-    book = as_book(book, clock)
+    book = as_book(book, clock, command="record")
     register = book.read()
     _, records = validate_register(register, today=today)
     ledger = ledger_of(register, records)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from xlcsr.app.change_log import edits_of, moment, tracked
 from xlcsr.app.commands import RegisterBook, as_book
 from xlcsr.domain.errors import OutputRefused, SignoffRefused, XlcsrError
 from xlcsr.domain.issues import ValidationReport
@@ -58,7 +59,7 @@ def issue_signoffs(book: RegisterBook | Path, *, out: Path, today: date, departm
     """Write `out/<部门>-<date>.xlsx` for every department with a question outstanding; cases go to 评审中."""
     from xlcsr.files.signoff_books import write_signoff_book
 
-    book = as_book(book, clock, writes=True)
+    book = as_book(book, clock, writes=True, command="signoff")
     register = book.read()
     report, records = validate_register(register, today=today)
     if department and department not in {d.name for d in register.settings.departments}:
@@ -82,8 +83,14 @@ def issue_signoffs(book: RegisterBook | Path, *, out: Path, today: date, departm
             targets[dept], register_id=ident, department=dept, issued=today,
             register_name=Path(register.path).name, items=items, key=key, lang=lang))
     state = {"register_id": ident, "issued": plan.issued}
-    book.write_review(register, ReviewWrite(statuses=plan.statuses, state=state))
+    with tracked(book, register, records, command="signoff", edits=edits_of(_cells("status", plan.statuses)),
+                 at=moment(today, clock)):
+        book.write_review(register, ReviewWrite(statuses=plan.statuses, state=state))
     return result
+
+
+def _cells(key: str, values: dict[int, object]) -> dict[tuple[int, str], object]:
+    return {(row, key): value for row, value in values.items()}
 
 
 def _make_folder(out: Path) -> None:
@@ -155,7 +162,7 @@ class CollectResult:
 def collect_signoffs(book: RegisterBook | Path, sources: Iterable[Path], *, today: date,
                      clock: Clock | None = None) -> CollectResult:
     """Apply the complete, allowed and current answers of the filled workbooks in `sources` (files or folders)."""
-    book = as_book(book, clock, writes=True)
+    book = as_book(book, clock, writes=True, command="collect")
     register = book.read()
     _, records = validate_register(register, today=today)
     ledger = ledger_of(register, records)
@@ -164,9 +171,11 @@ def collect_signoffs(book: RegisterBook | Path, sources: Iterable[Path], *, toda
     plan = plan_collect(filled, ledger, today=today, now=now.replace(microsecond=0))
     result = CollectResult(plan, files, refused)
     if plan.entries or plan.statuses:
-        book.write_review(register, ReviewWrite(
-            statuses=plan.statuses, closed=plan.closed, progress=plan.progress, rejected=plan.rejected,
-            entries=plan.entries, log_row=_free_log_row(book, register)))
+        with tracked(book, register, records, command="collect", at=now,
+                     edits=edits_of({**_cells("status", plan.statuses), **_cells("closed", plan.closed)})):
+            book.write_review(register, ReviewWrite(
+                statuses=plan.statuses, closed=plan.closed, progress=plan.progress, rejected=plan.rejected,
+                entries=plan.entries, log_row=_free_log_row(book, register)))
         result.written = True
     return result
 

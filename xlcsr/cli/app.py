@@ -20,13 +20,16 @@ import typer
 import xlcsr
 from xlcsr.cli import render
 from xlcsr.cli.addin import addin_app
+from xlcsr.cli.audit import diff_command, history_command
 from xlcsr.cli.columns import columns_command
 from xlcsr.cli.import_command import import_command
 from xlcsr.cli.options import Lang, Today, XlcsrCommand, XlcsrGroup, exits_cleanly, today_or_now
 from xlcsr.cli.record import record_command
 from xlcsr.cli.remind import remind_command
+from xlcsr.cli.restore import restore_command
 from xlcsr.cli.run import run_command
 from xlcsr.cli.signoff import collect_command, signoff_command
+from xlcsr.cli.track import track_command
 
 app = typer.Typer(
     name="xlcsr",
@@ -148,6 +151,10 @@ app.command("run", cls=XlcsrCommand)(exits_cleanly(run_command))
 app.command("signoff", cls=XlcsrCommand)(exits_cleanly(signoff_command))
 app.command("collect", cls=XlcsrCommand)(exits_cleanly(collect_command))
 app.command("record", cls=XlcsrCommand)(exits_cleanly(record_command))
+app.command("restore", cls=XlcsrCommand)(exits_cleanly(restore_command))
+app.command("history", cls=XlcsrCommand)(exits_cleanly(history_command))
+app.command("diff", cls=XlcsrCommand)(exits_cleanly(diff_command))
+app.command("track", cls=XlcsrCommand)(exits_cleanly(track_command))
 app.add_typer(addin_app, name="addin")
 for _command in addin_app.registered_commands:
     _command.callback = exits_cleanly(_command.callback)

@@ -6,6 +6,11 @@
     # WorkbookChanged if the file is no longer the one read; else the old file is now
     # .xlcsr-backup/清单-20261103-080000-000000.xlsx
     write_atomically(Path("outbox/20261125-a.eml"), message, backup=False)
+    write_atomically(book, data, now=clock(), keep=Retention(recent_days=14, daily_days=365))
+
+Backups are kept by time (`Retention`, the default): every one of the last 7 days, then the newest of each
+calendar day up to 90 days, measured from the write's own `now` and the stamp in each backup's name
+(never file times); `keep=10` keeps the newest ten instead.
 
 Registers, new workbooks, the add-in and outbox messages all go through `write_atomically`. A new
 file gets the mode a plain open() would give it (the process umask is never touched); a replaced
@@ -21,7 +26,7 @@ import os
 import re
 import secrets
 import shutil
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
@@ -29,6 +34,7 @@ from xlcsr.domain.errors import WorkbookBusy, WorkbookChanged, WorkbookLocked, W
 from xlcsr.domain.vocab import BACKUP_DIR
 
 _STAMP = "%Y%m%d-%H%M%S-%f"
+_STAMP_IN_NAME = re.compile(r".*-(\d{8}-\d{6}-\d{6})(?:-\d+)?(?:\.[^.]*)?")  # the last stamp in a name
 
 # The program a lock file tells of: its name in Chinese text (with a note), and in English.
 _EXCEL = ("Excel", "也可能是 WPS；", "Excel or WPS")
@@ -38,6 +44,16 @@ _LIBREOFFICE = ("LibreOffice", "", "LibreOffice")
 # Windows: access denied (a handle open without delete sharing), sharing violation, lock violation.
 _BUSY_WINERRORS = {5, 32, 33}
 _BUSY_ERRNOS = {errno.EBUSY, errno.ETXTBSY}
+
+
+class Retention(NamedTuple):
+    """Which backups stay: every one of the last `recent_days`, then the newest per day up to `daily_days`."""
+
+    recent_days: int = 7
+    daily_days: int = 90
+
+
+DEFAULT_RETENTION = Retention()
 
 
 class FileStamp(NamedTuple):
@@ -135,13 +151,14 @@ def check_unchanged(path: Path, expect: tuple[int, int, int] | None) -> None:
 
 
 def write_atomically(
-    path: Path, data: bytes, *, backup: bool = True, keep: int = 10, now: datetime | None = None,
-    expect: tuple[int, int, int] | None = None,
+    path: Path, data: bytes, *, backup: bool = True, keep: Retention | int = DEFAULT_RETENTION,
+    now: datetime | None = None, expect: tuple[int, int, int] | None = None,
 ) -> Path | None:
     """Replace (or create) `path` with `data` via a temp file; with `backup`, keep the old file first.
 
     `now` names the backup (it is required when there is a file to back up); `expect` is the stamp of the
     file as the command read it (`stamp_of`): when the file on disk is another by now, WorkbookChanged.
+    `keep` prunes the backups after a write: a `Retention` (by time, from `now`) or a count (the newest N).
     Returns the backup made, if any. On any failure the original stays as it was, no temp file and no new
     backup is left, and the error is an XlcsrError.
     """
@@ -177,8 +194,8 @@ def write_atomically(
         if isinstance(exc, OSError) and not isinstance(exc, (WorkbookBusy, WriteFailed)):
             raise _failure(link, exc) from exc
         raise
-    if saved is not None:
-        _prune(path, keep)
+    if saved is not None and now is not None:
+        _prune(path, keep, now)
     _fsync_dir(path.parent)
     return saved
 
@@ -220,11 +237,32 @@ def _backup(path: Path, *, now: datetime) -> tuple[Path, bool]:
     return target, made
 
 
-def _prune(path: Path, keep: int) -> None:
-    """Keep the newest `keep` backups of `path` (all when keep ≤ 0); the file is written, so this never fails."""
-    if keep <= 0:
-        return
-    for old in backups_of(path)[:-keep]:
+def backup_stamp(path: Path) -> datetime | None:
+    """The time in a backup's name (清单-20261103-081500-250000.xlsx → 2026-11-03 08:15:00.25); None without one."""
+    m = _STAMP_IN_NAME.fullmatch(Path(path).name)
+    if m is None:
+        return None
+    try:
+        return datetime.strptime(m.group(1), _STAMP)
+    except ValueError:
+        return None
+
+
+def expired(backups: list[Path], keep: Retention | int, now: datetime) -> list[Path]:
+    """The backups (oldest first, as `backups_of` gives them) that `keep` lets go as of `now`."""
+    if not isinstance(keep, Retention):
+        return backups[:-keep] if keep > 0 else []
+    now = now.replace(tzinfo=None)
+    stamped = [(backup, stamp) for backup in backups if (stamp := backup_stamp(backup)) is not None]
+    newest_of_day = {stamp.date(): backup for backup, stamp in stamped}  # oldest first: the last one wins
+    recent, daily = timedelta(days=keep.recent_days), timedelta(days=keep.daily_days)
+    return [backup for backup, stamp in stamped
+            if now - stamp > recent and not (now - stamp <= daily and newest_of_day[stamp.date()] == backup)]
+
+
+def _prune(path: Path, keep: Retention | int, now: datetime) -> None:
+    """Drop the backups of `path` that `keep` lets go; the file is written, so this never fails."""
+    for old in expired(backups_of(path), keep, now):
         try:
             old.unlink(missing_ok=True)
         except OSError:

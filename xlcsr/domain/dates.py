@@ -54,3 +54,17 @@ def _from_text(text: str) -> date:
     month = match["m"] or match["m2"]
     day = match["d"] or match["d2"]
     return date(int(match["y"]), int(month), int(day))
+
+
+def parse_moment(value: object, *, date1904: bool = False) -> datetime:
+    """A date and time as a cell holds it: a datetime, a date, an Excel serial, or ISO text; to the second."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        day = from_serial(int(value), date1904=date1904)
+        moment = datetime(day.year, day.month, day.day) + timedelta(seconds=(float(value) % 1) * 86400)
+    else:
+        moment = datetime.fromisoformat(str(value or "").strip())
+    return (moment + timedelta(microseconds=500_000)).replace(microsecond=0)  # a serial's rounding undone

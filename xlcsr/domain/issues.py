@@ -33,6 +33,9 @@ class Code(StrEnum):
     REVIEW_LATE = "review_late"
     REVIEW_REJECTED = "review_rejected"
     CLOSED_WITHOUT_ROLLOUT = "closed_without_rollout"
+    LOG_TAMPERED = "log_tampered"
+    CASE_REMOVED = "case_removed"
+    CASE_RENUMBERED = "case_renumbered"
 
 
 class Severity(StrEnum):
@@ -42,7 +45,8 @@ class Severity(StrEnum):
 
 WARNING_CODES = frozenset({Code.DEFAULT_SETTINGS, Code.DUPLICATE_COLUMN, Code.UNMAPPED_COLUMN, Code.FUTURE_DATE,
                            Code.PLACEHOLDER_EMAIL, Code.REVIEW_LATE, Code.REVIEW_REJECTED,
-                           Code.CLOSED_WITHOUT_ROLLOUT})
+                           Code.CLOSED_WITHOUT_ROLLOUT, Code.LOG_TAMPERED, Code.CASE_REMOVED,
+                           Code.CASE_RENUMBERED})
 
 # (Chinese, English) message templates; fields: header, value, extra
 TEMPLATES: dict[Code, tuple[str, str]] = {
@@ -81,6 +85,14 @@ TEMPLATES: dict[Code, tuple[str, str]] = {
                            "under review"),
     Code.CLOSED_WITHOUT_ROLLOUT: ("已完成，但 {value} 尚未确认落实，且备注中未说明原因",
                                   "closed while {value} has not confirmed the rollout, and no reason in Remarks"),
+    Code.LOG_TAMPERED: ("「变更记录」第 {value} 行{extra}：记录不可修改，请从备份恢复或联系管理员",
+                        "row {value} of 变更记录 {extra}: the log must not be edited; restore it from a backup "
+                        "or tell the administrator"),
+    Code.CASE_REMOVED: ("案件「{value}」已从清单中删除：案件号不应消失，请改为状态「已取消」",
+                        "case '{value}' was deleted from the register: case numbers must not vanish; set its "
+                        "status to 已取消 instead"),
+    Code.CASE_RENUMBERED: ("案件号由「{extra}」改为「{value}」：案件号不应更改",
+                           "case number '{extra}' was changed to '{value}': case numbers must not change"),
 }
 
 

@@ -18,6 +18,7 @@ from datetime import date
 from operator import itemgetter
 from typing import NamedTuple
 
+from xlcsr.domain.changes import Change
 from xlcsr.domain.fields import FIELD_BY_KEY, Kind
 from xlcsr.domain.settings import Settings
 from xlcsr.domain.signoff import Entry
@@ -143,6 +144,9 @@ class Register:
     date1904: bool = False  # the workbook counts serial dates from 1904-01-01
     samples: dict[int, list[object]] = field(default_factory=dict)  # unknown column → its first values
     signoffs: list[Entry] | None = None  # the answers of its 会签记录 sheet; None when it has none
+    changes: list[Change] | None = None  # the rows of its 变更记录 sheet; None when it has none
+    change_texts: list[tuple[int, str]] = field(default_factory=list)  # 变更记录 row → its text as chained
+    modified_by: str = ""  # who saved the workbook last, as its document properties say
 
 
 class CsrRecord(NamedTuple):

@@ -28,6 +28,8 @@ ROLLOUT_DONE = "已落实"  # a department's confirmation that the requirement i
 NOTE_REQUIRED = ("有条件满足", "不能满足", "不批准")  # answers that need a 说明
 REJECTIONS = ("不能满足", "不批准")
 DATE_SENSITIVE = ("生产部", "采购部")  # departments whose answer rests on the due date too (default)
+MANUAL_SOURCE = "手工"  # 变更记录's 来源 of a hand edit found by track (else the xlcsr command)
+REVIEWED_FIELDS = ("requirement", "due", "departments", "category", "contract_type")  # a change re-opens review
 # Users' own words for a choice → the configured value (lower case; the 【值映射】 block of 设置 adds more).
 VALUE_SYNONYMS: dict[str, dict[str, str]] = {
     "status": {

@@ -171,6 +171,20 @@ def record_book(book: Any, *, today: date) -> str:
                       *(f"{p.name}" for p in [*result.written, *result.pdfs][:PREVIEW_LINES])])
 
 
+def track_book(book: Any, *, today: date) -> str:
+    """记录变更: like `xlcsr track BOOK` on the open workbook."""
+    from xlcsr.app.tracking import track_changes
+
+    result = track_changes(_live(book), today=today, clock=datetime.now)
+    if result.baseline:
+        return f"已建立快照（{result.report.rows} 行）：此后的改动将记入「变更记录」。请保存清单。"
+    lines = [f"已记入「变更记录」{len(result.changes)} 条。请保存清单。" if result.changes
+             else "自上次记录以来没有改动。"]
+    lines += [f"{case}：需重新会签：{'、'.join(depts)}" for case, depts in result.reopened.items()][:PREVIEW_LINES]
+    lines += [issue.text() for issue in result.issues][:PREVIEW_LINES]
+    return "\n".join(lines)
+
+
 def _selected_cases(book: Any, live: LiveBook) -> list[str]:
     """The case numbers of the rows selected in the register sheet."""
     try:

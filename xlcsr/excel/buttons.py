@@ -43,6 +43,9 @@ BUTTONS: tuple[Button, ...] = (
            "选择填好的会签表，把完整有效的答复写入「会签记录」并更新案件状态", "collect_book", "会签"),
     Button("record", "打印评审记录表", "FilePrint",
            "为所选行的案件（未选时为全部已评审案件）填写评审记录表并转为 PDF", "record_book", "会签"),
+    Button("track", "记录变更", "ReviewTrackChanges",
+           "把自上次记录以来的改动记入「变更记录」；已会签案件的要求改动后重新发起受影响部门的会签",
+           "track_book", "会签"),
 )
 
 BUTTON_BY_TAG: dict[str, Button] = {b.tag: b for b in BUTTONS}

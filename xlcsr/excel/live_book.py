@@ -16,16 +16,29 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from xlcsr.domain.errors import XlcsrError
 from xlcsr.domain.records import Column, Register, column_letter
 from xlcsr.domain.settings import Settings
-from xlcsr.domain.vocab import DATE_FORMAT, RESULT_SHEET, ROLLOUT_HEADER, SETTINGS_SHEET, SIGNOFF_LOG_SHEET, STATE_SHEET
+from xlcsr.domain.signoff import EntryState
+from xlcsr.domain.vocab import (
+    CHANGELOG_SHEET,
+    DATE_FORMAT,
+    RESULT_SHEET,
+    ROLLOUT_HEADER,
+    SETTINGS_SHEET,
+    SIGNOFF_LOG_SHEET,
+    STATE_SHEET,
+)
+from xlcsr.files.change_store import ChangeStore
+from xlcsr.rules.changes import ChangeWrite
 from xlcsr.rules.highlight import STATE_KEY, HighlightPlan, Rule, rule_signature, shift_rows
 from xlcsr.rules.marks import ERROR_FILL, Fill, MarkPlan, fill_rgb, recorded_fill, solid_fill
 from xlcsr.rules.numbering import Assignment, column_width
-from xlcsr.rules.signoff import REJECTED_FILL, ReviewWrite
+from xlcsr.rules.signoff import ID_KEY, REJECTED_FILL, ReviewWrite
 from xlcsr.rules.signoff import STATE_KEY as SIGNOFF_STATE
+from xlcsr.workbook.changelog import change_row, changelog_header
 from xlcsr.workbook.locate import find_register, place_new_column, place_own_column
-from xlcsr.workbook.signoff_log import entry_row, log_header
+from xlcsr.workbook.signoff_log import LOG_HEADERS, entry_row, log_header
 from xlcsr.workbook.state import state_rows
 
 MARK_COLOR = tuple(int(ERROR_FILL[i:i + 2], 16) for i in (2, 4, 6))  # (255, 199, 206)
@@ -44,11 +57,19 @@ class LiveBook:
         self.label = book.name
         self._names: list[str] | None = None
         self._read: dict[str, tuple[Any, list[list[object]]]] = {}
+        self._store: ChangeStore | None = None
 
     @property
     def path(self) -> Path:
         """The workbook's file (its store of keys and logs is beside it); just its name when never saved."""
         return Path(self.book.fullname)
+
+    @property
+    def store(self) -> ChangeStore:
+        """The SQLite store beside the workbook's file (snapshots, the change log's chain, keys)."""
+        if self._store is None:
+            self._store = ChangeStore.beside(self.path)
+        return self._store
 
     # -- SheetSource --
 
@@ -68,6 +89,14 @@ class LiveBook:
         except AttributeError:
             return False
         return flag is True
+
+    def modified_by(self) -> str:
+        """Excel's "Last Author" document property ("" where the object model does not give it)."""
+        try:
+            author = self.book.api.BuiltinDocumentProperties("Last Author").Value
+        except Exception:  # noqa: BLE001 - a COM error, or no such property on this Excel
+            return ""
+        return author.strip() if isinstance(author, str) else ""
 
     def formulas(self, sheet: str) -> set[str]:
         """Cells holding a real formula: their formula text differs from their value."""
@@ -265,6 +294,38 @@ class LiveBook:
             if change.state is not None:
                 self._write_state({**register.state, SIGNOFF_STATE: change.state})
 
+    def write_changes(self, register: Register, write: ChangeWrite) -> None:
+        """版本号 and 处理状态 as runs of cells, new 变更记录 rows as one block, voided 会签记录 answers, the
+        register id; the two logs protected again (they are unprotected only while xlcsr writes)."""
+        with _quiet(self.book):
+            if write.cells:
+                sheet = self.book.sheets[register.sheet]
+                columns = dict(register.columns)
+                for key in sorted({key for _, key in write.cells}):
+                    if key not in columns:
+                        _add_column(sheet, register.header_row, place_new_column(register, columns, key))
+                    values = {row: int(text) if key == "revision" and text.isdigit() else text
+                              for (row, k), text in write.cells.items() if k == key}
+                    self._write_runs(sheet, columns[key], values)
+            if write.changes:
+                rows = [change_row(change) for change in write.changes]
+                self._append_rows(CHANGELOG_SHEET, changelog_header(), write.log_row, rows)
+            if write.stale and SIGNOFF_LOG_SHEET in self.sheet_names():
+                log = self.book.sheets[SIGNOFF_LOG_SHEET]
+                with _unprotected(log):
+                    for row in sorted(set(write.stale)):
+                        log.range((row, len(LOG_HEADERS))).value = str(EntryState.STALE)
+            if write.protect:
+                for name in (CHANGELOG_SHEET, SIGNOFF_LOG_SHEET):
+                    if name in self.sheet_names():
+                        _protect(self.book.sheets[name])
+            if write.register_id:
+                self._write_state({**register.state, ID_KEY: write.register_id})
+
+    def stage_changes(self, register: Register, write: ChangeWrite) -> None:
+        """The open workbook has no save of xlcsr's to join: the change log is written now."""
+        self.write_changes(register, write)
+
     @staticmethod
     def _write_runs(sheet: Any, column: Column, values: dict[int, object]) -> None:
         for first, run in _runs(values):
@@ -274,17 +335,24 @@ class LiveBook:
                 target.number_format = DATE_FORMAT
 
     def _append_log(self, change: ReviewWrite) -> None:
-        rows = [[_cell(v) for v in entry_row(entry)] for entry in change.entries]
-        if not change.log_row or SIGNOFF_LOG_SHEET not in self.sheet_names():
-            sheet = self._own_sheet(SIGNOFF_LOG_SHEET)
-            header = log_header()
+        self._append_rows(SIGNOFF_LOG_SHEET, log_header(), change.log_row,
+                          [entry_row(entry) for entry in change.entries])
+
+    def _append_rows(self, name: str, header: list[str], first: int, rows: list[list[object]]) -> None:
+        """Rows at the bottom of one of xlcsr's logs (the sheet made when missing), protected after."""
+        rows = [[_cell(v) for v in row] for row in rows]
+        if not first or name not in self.sheet_names():
+            sheet = self._own_sheet(name)
             sheet.range("A1").value = [header]
             sheet.range((1, 1), (1, len(header))).font.bold = True
             first = 2
         else:
-            sheet = self.book.sheets[SIGNOFF_LOG_SHEET]
-            first = change.log_row
-        sheet.range((first, 1)).value = rows
+            sheet = self.book.sheets[name]
+        with _unprotected(sheet):
+            if first == 2:
+                sheet.range("A1").value = [header]
+            sheet.range((first, 1)).value = rows
+        _protect(sheet)
 
     def _write_state(self, state: dict[str, object]) -> None:
         sheet = self._own_sheet(STATE_SHEET)
@@ -313,6 +381,28 @@ class _quiet:
 
     def __exit__(self, *exc: object) -> None:
         self.app.screen_updating = True
+
+
+class _unprotected:
+    """A log sheet open to xlcsr's write (protected without a password, as xlcsr leaves it)."""
+
+    def __init__(self, sheet: Any):
+        self.sheet = sheet
+
+    def __enter__(self) -> None:
+        try:
+            self.sheet.api.Unprotect()
+        except Exception as exc:  # noqa: BLE001 - COM: protected with a password
+            name = self.sheet.name
+            raise XlcsrError(f"工作表「{name}」设有密码保护，xlcsr 无法写入记录；请取消保护后重试 / sheet {name} is "
+                             "protected with a password; xlcsr cannot add to it: unprotect it and retry") from exc
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def _protect(sheet: Any) -> None:
+    sheet.api.Protect(DrawingObjects=True, Contents=True, Scenarios=True)
 
 
 def _add_column(sheet: Any, header_row: int, column: Column) -> None:

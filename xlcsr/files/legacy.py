@@ -133,6 +133,9 @@ class CalamineSource:
     def date1904(self) -> bool:
         return False  # calamine turns date cells into dates in the file's own date system
 
+    def modified_by(self) -> str:
+        return ""
+
     def merged(self, sheet: str) -> Merged:
         if self.kind == "ods":
             return _ods_merged(self.path, sheet)
@@ -170,6 +173,9 @@ class CsvSource:
 
     def date1904(self) -> bool:
         return False
+
+    def modified_by(self) -> str:
+        return ""
 
     def merged(self, sheet: str) -> Merged:
         return []

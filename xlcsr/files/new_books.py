@@ -70,7 +70,7 @@ from xlcsr.domain.vocab import (
 )
 from xlcsr.files.reader import FileSource
 from xlcsr.files.settings_writer import write_settings_sheet
-from xlcsr.workbook.changelog import CHANGELOG_HEADERS
+from xlcsr.workbook.changelog import CHANGELOG_WIDTHS, changelog_header
 from xlcsr.workbook.forms import FIELD_ROWS, REQUIREMENT_ROWS, REVIEW_HEADER_ROW, review_cells, review_departments
 from xlcsr.workbook.signoff_log import LOG_WIDTHS, log_header
 
@@ -207,18 +207,19 @@ def write_register_sheet(ws: Worksheet, settings: Settings = DEFAULT_SETTINGS, r
 
 def write_changelog_sheet(ws: Worksheet, *, lang: str = "zh") -> None:
     """The 变更记录 sheet: one header row, ready for xlcsr to append changes."""
-    widths = (20, 16, 12, 32, 32, 8, 12)
-    write_log_sheet(ws, [en if lang == "en" else zh for zh, en in CHANGELOG_HEADERS], dict(enumerate(widths, 1)))
+    write_log_sheet(ws, changelog_header(lang), CHANGELOG_WIDTHS)
 
 
 def write_log_sheet(ws: Worksheet, headers: Sequence[str], widths: Mapping[int, float]) -> None:
-    """A log sheet xlcsr appends to (变更记录, 会签记录): one header row, frozen, printed landscape."""
+    """A log sheet xlcsr appends to (变更记录, 会签记录): one header row, frozen, printed landscape,
+    protected without a password (people read the logs; xlcsr writes them)."""
     for c, header in enumerate(headers, start=1):
         _style_header(ws.cell(1, c, header))
         ws.column_dimensions[get_column_letter(c)].width = widths.get(c, 12)
     ws.freeze_panes = "A2"
     _print_setup(ws, landscape=True, fit_height=False)
     ws.print_title_rows = "1:1"
+    ws.protection.sheet = True
 
 
 def _header_row(ws: Worksheet, lang: str) -> None:

@@ -93,6 +93,9 @@ class FileSource:
     def date1904(self) -> bool:
         return self._workbook_xml().date1904
 
+    def modified_by(self) -> str:
+        return self._workbook_xml().modified_by
+
     def formulas(self, sheet: str) -> set[str]:
         """References of the cells of `sheet` that hold a formula (found while `rows` was read, if it was)."""
         scan = self._scans.pop(sheet, None)
@@ -128,9 +131,10 @@ class FileSource:
 class _WorkbookXml:
     """What xl/workbook.xml says: the date system, and each worksheet's part in the zip."""
 
-    def __init__(self, date1904: bool, worksheets: dict[str, str]):
+    def __init__(self, date1904: bool, worksheets: dict[str, str], modified_by: str = ""):
         self.date1904 = date1904
         self.worksheets = worksheets
+        self.modified_by = modified_by
 
     @classmethod
     def read(cls, package: zipfile.ZipFile) -> _WorkbookXml:
@@ -148,7 +152,7 @@ class _WorkbookXml:
             target = targets.get(_rel_id(sheet) or "")
             if target is not None and target.lower() in names:
                 worksheets[sheet.get("name", "")] = names[target.lower()]
-        return cls(date1904, worksheets)
+        return cls(date1904, worksheets, _last_modified_by(package, names))
 
 
 def _rel_id(element: etree._Element) -> str | None:
@@ -380,6 +384,19 @@ def _main_part(package: zipfile.ZipFile, names: dict[str, str]) -> str | None:
             if rel.get("Type", "").endswith("/officeDocument"):
                 return resolve_target("", rel.get("Target", ""))
     return next((names[n] for n in ("xl/workbook.xml", "xl/workbook.bin") if n in names), None)
+
+
+def _last_modified_by(package: zipfile.ZipFile, names: dict[str, str]) -> str:
+    """cp:lastModifiedBy of the core properties the package's relationships name ("" without them)."""
+    part = "docProps/core.xml"
+    if "_rels/.rels" in names:
+        for rel in etree.fromstring(package.read(names["_rels/.rels"])):
+            if rel.get("Type", "").endswith("/core-properties"):
+                part = resolve_target("", rel.get("Target", ""))
+    if part.lower() not in names:
+        return ""
+    found = etree.fromstring(package.read(names[part.lower()])).find("{*}lastModifiedBy")
+    return (found.text or "").strip() if found is not None else ""
 
 
 def _content_type(package: zipfile.ZipFile, names: dict[str, str], part: str) -> str:

@@ -15,17 +15,27 @@ from __future__ import annotations
 import re
 
 from xlcsr.domain.records import Column, Register, column_letter
-from xlcsr.domain.vocab import RESULT_SHEET, ROLLOUT_HEADER, SETTINGS_SHEET, SIGNOFF_LOG_SHEET, STATE_SHEET
+from xlcsr.domain.signoff import EntryState
+from xlcsr.domain.vocab import (
+    CHANGELOG_SHEET,
+    RESULT_SHEET,
+    ROLLOUT_HEADER,
+    SETTINGS_SHEET,
+    SIGNOFF_LOG_SHEET,
+    STATE_SHEET,
+)
 from xlcsr.ooxml.conditional import CfRule
 from xlcsr.ooxml.package import XlsxPackage
 from xlcsr.ooxml.sheet import SheetPatch
+from xlcsr.rules.changes import ChangeWrite
 from xlcsr.rules.highlight import STATE_KEY, HighlightPlan, rule_signature
 from xlcsr.rules.marks import ERROR_FILL, MarkPlan, recorded_fill
 from xlcsr.rules.numbering import Assignment, column_width
-from xlcsr.rules.signoff import REJECTED_FILL, ReviewWrite
+from xlcsr.rules.signoff import ID_KEY, REJECTED_FILL, ReviewWrite
 from xlcsr.rules.signoff import STATE_KEY as SIGNOFF_STATE
+from xlcsr.workbook.changelog import CHANGELOG_WIDTHS, change_row, changelog_header
 from xlcsr.workbook.locate import place_new_column, place_own_column
-from xlcsr.workbook.signoff_log import LOG_WIDTHS, entry_row, log_header
+from xlcsr.workbook.signoff_log import LOG_HEADERS, LOG_WIDTHS, entry_row, log_header
 from xlcsr.workbook.state import state_rows
 
 RESULT_WIDTHS = {1: 6, 2: 9, 3: 14, 4: 20, 5: 60, 6: 30}
@@ -51,7 +61,7 @@ def write_assignment(package: XlsxPackage, register: Register, plan: Assignment)
     _keep_filter_name(package, sheet)
     state = dict(register.state)
     state["high_water"] = {**dict(state.get("high_water", {})), **plan.high_water}
-    _put_state(package, state)
+    put_state(package, state)
 
 
 def write_marks(package: XlsxPackage, register: Register, plan: MarkPlan) -> None:
@@ -67,7 +77,7 @@ def write_marks(package: XlsxPackage, register: Register, plan: MarkPlan) -> Non
     noted = sorted(plan.notes) if plan.notes and sheet.add_notes(plan.notes) else []
     package.put_sheet(RESULT_SHEET, plan.rows, widths=RESULT_WIDTHS, links=plan.links)
     state["marks"] = {"sheet": register.sheet, "front": "file", "cells": marked, "notes": noted}
-    _put_state(package, state)
+    put_state(package, state)
 
 
 def write_highlight(package: XlsxPackage, register: Register, plan: HighlightPlan) -> None:
@@ -91,7 +101,7 @@ def write_highlight(package: XlsxPackage, register: Register, plan: HighlightPla
     entry["legend"]["styles"] = _write_legend(sheet, plan, dict(dict(previous.get("legend") or {}).get("styles") or {}))
     _keep_filter_name(package, sheet)
     state[STATE_KEY] = entry
-    _put_state(package, state)
+    put_state(package, state)
 
 
 def _write_legend(sheet: SheetPatch, plan: HighlightPlan, before: dict[str, list[int]]) -> dict[str, list[int]]:
@@ -167,7 +177,7 @@ def write_settings_cells(package: XlsxPackage, cells: dict[str, str]) -> None:
         sheet.set_value(ref, text)
 
 
-def _put_state(package: XlsxPackage, state: dict[str, object]) -> None:
+def put_state(package: XlsxPackage, state: dict[str, object]) -> None:
     package.put_sheet(STATE_SHEET, state_rows(state), state="veryHidden", bold_first_row=False, freeze_first_row=False)
 
 
@@ -189,7 +199,7 @@ def write_review(package: XlsxPackage, register: Register, change: ReviewWrite) 
     if change.state is not None:
         state = dict(register.state)
         state[SIGNOFF_STATE] = change.state
-        _put_state(package, state)
+        put_state(package, state)
 
 
 def _write_progress(sheet: SheetPatch, register: Register, change: ReviewWrite) -> None:
@@ -213,11 +223,50 @@ def _write_progress(sheet: SheetPatch, register: Register, change: ReviewWrite) 
 
 
 def _append_log(package: XlsxPackage, change: ReviewWrite) -> None:
-    rows = [entry_row(entry) for entry in change.entries]
-    if not change.log_row or not package.has_sheet(SIGNOFF_LOG_SHEET):
-        package.put_sheet(SIGNOFF_LOG_SHEET, [log_header(), *rows], widths=LOG_WIDTHS)
+    append_rows(package, SIGNOFF_LOG_SHEET, log_header(), LOG_WIDTHS, change.log_row,
+                 [entry_row(entry) for entry in change.entries])
+
+
+def append_rows(package: XlsxPackage, name: str, header: list[str], widths: dict[int, float], first: int,
+                 rows: list[list[object]]) -> None:
+    """Rows at the bottom of one of xlcsr's logs (from `first`; the sheet made when it is missing), which
+    is then protected: people read the logs, xlcsr writes them."""
+    if not first or not package.has_sheet(name):
+        package.put_sheet(name, [header, *rows], widths=widths, protect=True)
         return
-    sheet = package.sheet(SIGNOFF_LOG_SHEET)
+    sheet = package.sheet(name)
+    if first == 2:  # nothing logged yet: the header is made the current one (a template of an older xlcsr)
+        for index, text in enumerate(header):
+            sheet.set_value(f"{column_letter(index)}1", text)
     for offset, cells in enumerate(rows):
         for index, value in enumerate(cells):
-            sheet.set_value(f"{column_letter(index)}{change.log_row + offset}", value)
+            sheet.set_value(f"{column_letter(index)}{first + offset}", value)
+    sheet.protect()
+
+
+def write_changes(package: XlsxPackage, register: Register, write: ChangeWrite) -> None:
+    """A tracked write: 版本号 and 处理状态 cells, new 变更记录 rows, voided 会签记录 answers, the register id."""
+    if write.cells:
+        sheet = package.sheet(register.sheet)
+        columns = dict(register.columns)
+        for key in sorted({key for _, key in write.cells}):
+            if key not in columns:
+                columns[key] = place_new_column(register, columns, key)
+                _write_header(sheet, register, columns[key])
+        for (row, key), text in sorted(write.cells.items()):
+            sheet.set_value(f"{columns[key].letter}{row}", int(text) if key == "revision" and text.isdigit() else text)
+    if write.changes:
+        append_rows(package, CHANGELOG_SHEET, changelog_header(), CHANGELOG_WIDTHS, write.log_row,
+                     [change_row(change) for change in write.changes])
+    if write.stale and package.has_sheet(SIGNOFF_LOG_SHEET):
+        log = package.sheet(SIGNOFF_LOG_SHEET)
+        state_column = column_letter(len(LOG_HEADERS) - 1)
+        for row in sorted(set(write.stale)):
+            log.set_value(f"{state_column}{row}", str(EntryState.STALE))
+        log.protect()
+    if write.protect:
+        for name in (CHANGELOG_SHEET, SIGNOFF_LOG_SHEET):
+            if package.has_sheet(name):
+                package.sheet(name).protect()
+    if write.register_id:  # the first track, which writes no other state
+        put_state(package, {**register.state, ID_KEY: write.register_id})

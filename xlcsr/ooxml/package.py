@@ -3,6 +3,7 @@
     package = XlsxPackage.open(Path("顾客特殊要求清单.xlsx"))
     package.sheet("清单").set_value("B7", "长城汽车")
     package.put_sheet("校验结果", [["行", "问题"], [7, "缺少客户名称"]], links={"A2": "'清单'!B7"})
+    package.put_sheet("变更记录", [["时间", "案件号", "变更"]], protect=True)  # Protect Sheet, no password
     package.define_name("xlcsr_节假日", "设置!$R$4:$R$200")
     backup = package.save()        # temp file + rename; the old file goes to .xlcsr-backup/
 
@@ -35,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -53,7 +55,7 @@ from xlcsr.ooxml.cells import (
 from xlcsr.ooxml.deflate import deflate
 from xlcsr.ooxml.notes import CT_VML
 from xlcsr.ooxml.parts import STRICT, STRICT_MAIN_NS, TRANSITIONAL, Namespaces, Rel, rels_path, resolve_target
-from xlcsr.ooxml.sheet import SheetPatch
+from xlcsr.ooxml.sheet import PROTECTION, SheetPatch
 from xlcsr.ooxml.styles import XML_DECLARATION, StyleBook
 
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -226,11 +228,13 @@ class XlsxPackage:
         links: dict[str, str] | None = None,
         bold_first_row: bool = True,
         freeze_first_row: bool = True,
+        protect: bool = False,
     ) -> None:
         """Create or wholly replace the xlcsr-owned worksheet `name` with `rows` from A1.
 
         `widths` maps 1-based column numbers to widths; `links` maps a cell of this sheet to a
-        place in the workbook such as "'清单'!C7".
+        place in the workbook such as "'清单'!C7"; `protect` protects it without a password
+        (`SheetPatch.protect`).
         """
         if state not in SHEET_STATES:
             raise ValueError(f"sheet state must be hidden or veryHidden, not {state!r}")
@@ -241,7 +245,7 @@ class XlsxPackage:
         _check_text_lengths(name, rows)
         xml = _owned_sheet_xml(
             rows, self.styles, self.ns, date1904=self.date1904, widths=widths or {}, links=links or {},
-            bold_first_row=bold_first_row, freeze_first_row=freeze_first_row,
+            bold_first_row=bold_first_row, freeze_first_row=freeze_first_row, protect=protect,
         )
         if element is not None and self._holds(element, xml, state):
             return
@@ -356,10 +360,12 @@ class XlsxPackage:
                 raise ValueError(f"xlcsr added part {name} without a content type")
             self.ensure_default(extension, _DEFAULT_TYPES[extension])
 
-    def save(self, path: Path | None = None, *, keep: int = 10, expect: tuple[int, int, int] | None = None,
+    def save(self, path: Path | None = None, *, keep: Any = None, expect: tuple[int, int, int] | None = None,
              now: datetime | None = None) -> Path | None:
         """Write atomically (with a backup) when something changed; returns the backup path.
 
+        `keep` says which backups stay (`write_atomically`'s `keep`: a count or a retention policy);
+        None leaves it to write_atomically's default.
         `expect` is the stamp of the file as the command read it (`xlcsr.disk.atomic.stamp_of`): when the
         file on disk is another by now, WorkbookChanged and nothing is written. `now` names the backup;
         without it, the backup is named by the replaced file's modification time. A damaged source entry
@@ -381,7 +387,8 @@ class XlsxPackage:
         if now is None:
             stamp = stamp_of(target)
             now = stamp.modified if stamp is not None else None
-        return write_atomically(target, data, keep=keep, expect=expect, now=now)
+        options = {} if keep is None else {"keep": keep}
+        return write_atomically(target, data, expect=expect, now=now, **options)
 
     # -- parts --
 
@@ -1024,6 +1031,7 @@ def _owned_sheet_xml(
     links: dict[str, str],
     bold_first_row: bool,
     freeze_first_row: bool,
+    protect: bool,
 ) -> bytes:
     link_refs = {cell_ref(*split_ref(ref)): target for ref, target in links.items()}
     header_style = styles.bold() if bold_first_row else 0
@@ -1048,6 +1056,7 @@ def _owned_sheet_xml(
         '<sheetFormatPr defaultRowHeight="15"/>',
         _cols(widths),
         f'<sheetData>{"".join(row_xml)}</sheetData>',
+        f"<sheetProtection {PROTECTION.decode()}/>" if protect else "",
         _hyperlinks(link_refs, rows),
         '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>',
         "</worksheet>",

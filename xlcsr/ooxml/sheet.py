@@ -7,6 +7,7 @@
     sheet.add_notes({"H7": "截止日期早于接收日期"})  # False when the sheet has notes of its own
     sheet.add_conditional([CfRule("A4:N1003", "$L4<TODAY()", fill="FFFF9999")])  # priorities
     sheet.set_column_width("P", 15)             # only the <col> covering P changes (a range is split)
+    sheet.protect()                             # Excel's Protect Sheet without a password
     package.save()
 
 The sheet XML is never parsed, and no row becomes a tree. The part stays the bytes it was read
@@ -78,6 +79,7 @@ _AFTER_LEGACY = {
 _COLS = re.compile(rb"<(?:[\w.-]+:)?cols\b[^>]*?(/?)>")
 _COLS_END = re.compile(rb"</(?:[\w.-]+:)?cols\s*>")
 _COL = re.compile(rb"<(?:[\w.-]+:)?col\b([^>]*?)(?:/>|>\s*</(?:[\w.-]+:)?col\s*>)")  # attributes in group 1
+PROTECTION = b'sheet="1" objects="1" scenarios="1"'  # what Excel writes when asked for no password
 _MERGE_REF = re.compile(rb"""<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref\s*=\s*["']([^"']+)""")
 _WRAP = b"xlcsr-wrap"
 _PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False)
@@ -300,6 +302,56 @@ class SheetPatch:
         self._head = self._head[:start] + data + self._head[end:]
         self._col_styles = None
         self.changed = True
+
+    # -- sheet protection --
+
+    @property
+    def protected(self) -> bool:
+        """True when the sheet is protected (`<sheetProtection sheet="1">`), with a password or without."""
+        start, end, found = self._protection_spot()
+        return found and attr(self._tail[start:end], b"sheet") in (b"1", b"true")
+
+    def protect(self) -> bool:
+        """Protect the sheet without a password, as Excel's Protect Sheet does; False when it already is.
+
+        Users may still select cells, nothing more (no formatting, inserting, deleting, sorting or
+        filtering); xlcsr's own edits are not bound by it. A `<sheetProtection>` already there keeps
+        its bytes (its password hash, what it allows), only turned on when it says sheet="0". A new
+        one goes where the schema orders it: right after `<sheetData>` (and `<sheetCalcPr>`), before
+        protectedRanges, autoFilter, mergeCells, conditionalFormatting and the rest.
+        """
+        if self.protected:
+            return False
+        self._settle_tail()
+        start, end, found = self._protection_spot()
+        element = self._tail[start:end]
+        if found:
+            element = with_attr(element, b"sheet", b"1")
+        else:
+            element = b"<%ssheetProtection %s/>" % (self._prefix, PROTECTION)
+        self._tail = self._tail[:start] + element + self._tail[end:]
+        self.changed = True
+        return True
+
+    def _protection_spot(self) -> tuple[int, int, bool]:
+        """(start, end, found) of `<sheetProtection>` in the tail's bytes; without one, where it goes."""
+        p = re.escape(self._prefix)
+        found = re.compile(b"<" + p + rb"sheetProtection\b[^>]*?(?:/>|>\s*</" + p + rb"sheetProtection\s*>)")
+        m = found.search(self._tail)
+        if m:
+            return m.start(), m.end(), True
+        close = len(b"</" + self._prefix + b"sheetData>")
+        calc = re.compile(rb"\s*(?:<" + p + rb"sheetCalcPr\b[^>]*?(?:/>|>.*?</" + p + rb"sheetCalcPr\s*>))?", re.S)
+        at = calc.match(self._tail, close).end()
+        return at, at, False
+
+    def _settle_tail(self) -> None:
+        """Bring the parsed tail's edits back into its bytes, so the bytes may be edited."""
+        if self._tail_tree is not None:
+            if self._tail_dirty:
+                self._tail = self._serialized_tail()
+            self._tail_tree = None
+            self._tail_dirty = False
 
     def value_kind(self, ref: str) -> str:
         """'empty', 'formula', or the cell type: 'n', 's', 'str', 'inlineStr', 'b', 'e', 'd'."""

@@ -32,6 +32,7 @@ from xlcsr.domain.vocab import APPROVER, DONE, IN_PROGRESS, OPEN, REJECTIONS, RO
 from xlcsr.domain.workdays import WorkCalendar
 
 STATE_KEY = "signoff"  # in `_xlcsr`: {"register_id": …, "issued": {case: {department: [date, fingerprint]}}}
+ID_KEY = "register_id"  # in `_xlcsr`: the id `track` gives a register that has none from sign-off
 REVIEWED = (OPEN, UNDER_REVIEW)
 REJECTED_FILL = "FFFF9999"  # the 落实情况 cell of a case a department or 总经理 turned down
 SPECIAL = "特殊"
@@ -238,14 +239,14 @@ def ledger_of(register: Register, records: Iterable[CsrRecord]) -> Ledger:
 
 
 def uses_signoff(register: Register) -> bool:
-    """The register has a 会签记录 sheet (every new one does) or has issued sign-off workbooks."""
-    return register.signoffs is not None or register_id(register) is not None
+    """The register has a 会签记录 sheet (every new one does) or has issued sign-off workbooks or forms."""
+    return register.signoffs is not None or isinstance(register.state.get(STATE_KEY), dict)
 
 
 def register_id(register: Register) -> str | None:
-    """The register's id, kept in `_xlcsr` once a sign-off was issued (it travels with the file)."""
+    """The register's id, kept in `_xlcsr` once it issued a sign-off or was tracked (it travels with the file)."""
     state = register.state.get(STATE_KEY)
-    found = state.get("register_id") if isinstance(state, dict) else None
+    found = register.state.get(ID_KEY) or (state.get("register_id") if isinstance(state, dict) else None)
     return str(found) if found else None
 
 

@@ -20,8 +20,16 @@ from xlcsr.domain.errors import HeaderNotFound, SheetMissing
 from xlcsr.domain.fields import FIELD_BY_KEY, FIELDS, field_for_header, normalize
 from xlcsr.domain.records import Column, Fields, Register, SourceRow, bulk, cell_text
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Settings
-from xlcsr.domain.vocab import OWN_SHEETS, REGISTER_SHEET, SETTINGS_SHEET, SIGNOFF_LOG_SHEET, STATE_SHEET
+from xlcsr.domain.vocab import (
+    CHANGELOG_SHEET,
+    OWN_SHEETS,
+    REGISTER_SHEET,
+    SETTINGS_SHEET,
+    SIGNOFF_LOG_SHEET,
+    STATE_SHEET,
+)
 from xlcsr.rules.highlight import OVERDUE_HEADERS, own_columns
+from xlcsr.workbook.changelog import canonical, changes_from_rows, log_rows
 from xlcsr.workbook.settings_sheet import date_list_refs, settings_from_rows
 from xlcsr.workbook.signoff_log import entries_from_rows
 from xlcsr.workbook.state import state_from_rows
@@ -51,6 +59,10 @@ class SheetSource(Protocol):
         """True when the workbook counts serial dates from 1904-01-01 (Mac Excel, some LibreOffice files)."""
         ...
 
+    def modified_by(self) -> str:
+        """Who saved the workbook last (its document properties), "" when it does not say."""
+        ...
+
 
 def find_register(source: SheetSource, sheet: str | None = None, *, defaults: Settings | None = None) -> Register:
     """The register: sheet 清单 (or `sheet`), else the first sheet with a register header.
@@ -76,6 +88,7 @@ def find_register(source: SheetSource, sheet: str | None = None, *, defaults: Se
         raise HeaderNotFound(_no_header_message(source.label, candidates))
     header_row, columns, extra = found
     _require_columns(name, header_row, columns)
+    log = source.values(CHANGELOG_SHEET) if CHANGELOG_SHEET in names else None
     body = _Body(columns, [c for c in extra if c.key is None], _formula_fields(source.formulas(name), columns))
     with bulk():
         body.read(chain(top[header_row + 1:], rows), first=header_row + 2)
@@ -86,7 +99,10 @@ def find_register(source: SheetSource, sheet: str | None = None, *, defaults: Se
                     settings_refs=date_list_refs(settings_rows) if settings_rows is not None else {},
                     date1904=date1904, samples=body.samples,
                     signoffs=entries_from_rows(source.values(SIGNOFF_LOG_SHEET), date1904)
-                    if SIGNOFF_LOG_SHEET in names else None)
+                    if SIGNOFF_LOG_SHEET in names else None,
+                    changes=changes_from_rows(log, date1904) if log is not None else None,
+                    change_texts=[(n, canonical(r, date1904)) for n, r in log_rows(log)] if log else [],
+                    modified_by=source.modified_by())
 
 
 def _sheet_rows(source: SheetSource, sheet: str) -> Iterator[Sequence[object]]:

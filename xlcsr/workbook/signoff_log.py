@@ -14,9 +14,8 @@ user typed into the sheet) is skipped, never guessed at.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
 
-from xlcsr.domain.dates import parse_date
+from xlcsr.domain.dates import parse_date, parse_moment
 from xlcsr.domain.records import cell_text
 from xlcsr.domain.signoff import Entry, EntryState, Kind
 
@@ -57,19 +56,10 @@ def _entry(number: int, cells: list[object], date1904: bool) -> Entry | None:
         return None
     try:
         when = parse_date(day, date1904=date1904)
-        collected = at if isinstance(at, datetime) else _moment(at, date1904)
+        collected = parse_moment(at, date1904=date1904)
         return Entry(texts[0], int(float(cell_text(revision) or 1)), texts[1], texts[2], Kind(texts[3]), texts[4],
                      cell_text(note), cell_text(reviewer), when, cell_text(file), collected,
                      EntryState(cell_text(state) or EntryState.APPLIED), number)
     except ValueError:
         return None
 
-
-def _moment(value: object, date1904: bool) -> datetime:
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        day = parse_date(int(value), date1904=date1904)
-        seconds = round((float(value) % 1) * 86400)
-        return datetime(day.year, day.month, day.day) + timedelta(seconds=seconds)
-    return datetime.fromisoformat(cell_text(value))
