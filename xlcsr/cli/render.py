@@ -96,6 +96,18 @@ def words(lang: str) -> dict[str, str]:
     return _WORDS["en" if lang == "en" else "zh"]
 
 
+SHOWN_ROWS = 50  # rows of a long result listed in the terminal; the sheet it went to holds them all
+
+
+def show_first(headers: Sequence[str], rows: Sequence[Sequence[object]], to: Console, *, sheet: str,
+               lang: str = "zh") -> None:
+    """The first `SHOWN_ROWS` rows as a table, then how many more are in `sheet`."""
+    show_table(headers, rows[:SHOWN_ROWS], to)
+    more = len(rows) - SHOWN_ROWS
+    if more > 0:
+        to.print(f"… {more} more in {sheet}" if lang == "en" else f"… 另有 {more} 条，见「{sheet}」")
+
+
 def show_table(headers: Sequence[str], rows: Sequence[Sequence[object]], to: Console | None = None) -> None:
     """Rows under their headers, each cell as escaped text, on `to` (nothing printed when there are no rows)."""
     if not rows:

@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from xlcsr.cli.options import Lang, Today, today_or_now
-from xlcsr.cli.render import show_table
-from xlcsr.domain.vocab import SIGNOFF_DIR
+from xlcsr.cli.render import show_first
+from xlcsr.domain.vocab import SIGNOFF_DIR, SIGNOFF_LOG_SHEET
 
 if TYPE_CHECKING:
     from xlcsr.app.signoff import CollectResult, SignoffResult
@@ -100,8 +100,9 @@ def collect_command(
 
 def show_collect(result: CollectResult, lang: str = "zh") -> None:
     en = lang == "en"
-    show_table(("Case", "Department", "Answer", "Reviewer", "Date", "State", "File") if en else
-               ("案件号", "部门", "答复", "评审人", "日期", "状态", "文件"), result.to_rows(), console)
+    show_first(("Case", "Department", "Answer", "Reviewer", "Date", "State", "File") if en else
+               ("案件号", "部门", "答复", "评审人", "日期", "状态", "文件"), result.to_rows(), console,
+               sheet=SIGNOFF_LOG_SHEET, lang=lang)
     for line in result.refused:
         console.print(f"[red]{escape(line)}[/red]")
     for problem in result.problems:

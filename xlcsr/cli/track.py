@@ -14,14 +14,15 @@ from rich.console import Console
 from rich.markup import escape
 
 from xlcsr.cli.options import Lang, Today, today_or_now
-from xlcsr.cli.render import show_table
+from xlcsr.cli.render import show_first
+from xlcsr.domain.vocab import CHANGELOG_SHEET
 from xlcsr.workbook.changelog import changelog_header
 
 if TYPE_CHECKING:
     from xlcsr.app.tracking import TrackResult
 
 console = Console(highlight=False)
-SHOWN = 50  # changes listed in the terminal; 变更记录 holds them all
+CUT = 40  # characters of a value shown in the terminal; 变更记录 holds it whole
 
 
 def track_command(
@@ -60,17 +61,15 @@ def track_command(
 def show_track(result: TrackResult, lang: str = "zh") -> None:
     en = lang == "en"
     if result.baseline:
-        console.print(f"Snapshot taken of {result.report.rows} row(s); changes are logged from now on" if en
-                      else f"已建立快照（{result.report.rows} 行），此后的改动将记入变更记录")
+        console.print(f"Snapshot taken of {result.rows} row(s); changes are logged from now on" if en
+                      else f"已建立快照（{result.rows} 行），此后的改动将记入变更记录")
     elif not result.changes:
         console.print("No change since the last run" if en else "自上次运行以来没有改动")
     else:
-        rows = result.to_rows()
-        show_table(changelog_header(lang), rows[:SHOWN], console)
-        more = f" (the first {SHOWN} shown)" if en and len(rows) > SHOWN else (
-            f"（显示前 {SHOWN} 条）" if len(rows) > SHOWN else "")
-        console.print(f"{len(rows)} change(s) logged in 变更记录{more}" if en
-                      else f"已记入变更记录 {len(rows)} 条{more}")
+        rows = [[cell if len(str(cell)) <= CUT else str(cell)[:CUT] + "…" for cell in row] for row in result.to_rows()]
+        show_first(changelog_header(lang), rows, console, sheet=CHANGELOG_SHEET, lang=lang)
+        console.print(f"{len(rows)} change(s) logged in {CHANGELOG_SHEET}" if en
+                      else f"已记入「{CHANGELOG_SHEET}」{len(rows)} 条")
     for case_no, departments in result.reopened.items():
         shown = "、".join(departments)
         console.print(f"{escape(case_no)}: to be reviewed again by {escape(shown)}" if en

@@ -177,7 +177,7 @@ def track_book(book: Any, *, today: date) -> str:
 
     result = track_changes(_live(book), today=today, clock=datetime.now)
     if result.baseline:
-        return f"已建立快照（{result.report.rows} 行）：此后的改动将记入「变更记录」。请保存清单。"
+        return f"已建立快照（{result.rows} 行）：此后的改动将记入「变更记录」。请保存清单。"
     lines = [f"已记入「变更记录」{len(result.changes)} 条。请保存清单。" if result.changes
              else "自上次记录以来没有改动。"]
     lines += [f"{case}：需重新会签：{'、'.join(depts)}" for case, depts in result.reopened.items()][:PREVIEW_LINES]

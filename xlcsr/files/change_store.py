@@ -27,7 +27,7 @@ import json
 import sqlite3
 import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from itertools import chain
 from pathlib import Path
@@ -355,18 +355,39 @@ def _json(value: object) -> str:
 def _encode(states: list[RowState]) -> bytes:
     """The snapshot as one compressed blob: the rows' field-key shapes once, then every value in a row.
 
-    "S": four lines — the shapes (JSON), each row's shape, each row's sheet row, the values joined by
-    U+001F; "J": plain JSON, for the rare register whose text holds U+001F itself.
+    "B": four lines — the shapes (JSON), each row's shape, each row's sheet row, then the values of
+    each block of rows joined by U+001F, the blocks by U+001E; "J": plain JSON, for the rare register
+    whose text holds either itself. The values are compressed a block at a time, never joined into one
+    string, and read back a block at a time, each distinct text once.
     """
+    if any("\x1f" in value or "\x1e" in value for s in states for value in s.fields.values()):
+        return b"J" + zlib.compress(_json([[s.position, s.fields] for s in states]).encode("utf-8"), _LEVEL)
     shapes: dict[tuple[str, ...], int] = {}
     kinds = [shapes.setdefault(tuple(s.fields), len(shapes)) for s in states]
-    values = "\x1f".join(chain.from_iterable([s.fields.values() for s in states]))
-    count = sum(len(s.fields) for s in states)
-    if values.count("\x1f") != max(count - 1, 0):
-        return b"J" + zlib.compress(_json([[s.position, s.fields] for s in states]).encode("utf-8"), _LEVEL)
-    text = "\n".join((_json(list(shapes)), ",".join(map(str, kinds)), ",".join([str(s.position) for s in states]),
-                      values))
-    return b"S" + zlib.compress(text.encode("utf-8"), _LEVEL)
+    packer = zlib.compressobj(_LEVEL)
+    head = "\n".join((_json(list(shapes)), ",".join(map(str, kinds)), ",".join([str(s.position) for s in states]), ""))
+    out = [b"B", packer.compress(head.encode("utf-8"))]
+    first = True
+    for start in range(0, len(states), _BLOCK):
+        rows = [s.fields.values() for s in states[start:start + _BLOCK] if s.fields]
+        if not rows:
+            continue
+        block = "\x1f".join(chain.from_iterable(rows))
+        out.append(packer.compress((("" if first else "\x1e") + block).encode("utf-8")))
+        first = False
+    out.append(packer.flush())
+    return b"".join(out)
+
+
+_BLOCK = 5000  # rows compressed at once
+
+
+def _values(text: str, blocks: str | None) -> Iterator[str]:
+    """The values of the blob, a block at a time, each distinct text one string (dates, names repeat)."""
+    seen: dict[str, str] = {}
+    for block in text.split(blocks) if blocks else [text]:
+        for value in block.split("\x1f"):
+            yield seen.setdefault(value, value)
 
 
 def _decode(data: object) -> list[RowState]:
@@ -381,7 +402,7 @@ def _decode(data: object) -> list[RowState]:
         if not positions:
             return []
         shapes = [tuple(shape) for shape in json.loads(head)]
-        each = iter(values.split("\x1f"))  # zip(shape, each) takes exactly len(shape) values of a row
+        each = _values(values, "\x1e" if raw[:1] == b"B" else None)  # zip(shape, each): a row's values
         return [RowState(position, dict(zip(shapes[kind], each)))
                 for position, kind in zip(map(int, positions.split(",")), map(int, kinds.split(",")))]
     finally:

@@ -24,7 +24,7 @@ the next `signoff` issues exactly those departments.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -35,6 +35,7 @@ from xlcsr.domain.signoff import EntryState
 from xlcsr.domain.vocab import DONE, IN_PROGRESS, MANUAL_SOURCE, REVIEWED_FIELDS, UNDER_REVIEW
 from xlcsr.rules.matching import Delta, deltas, summary
 from xlcsr.rules.signoff import Ledger, fingerprint, ledger_of, revision_of
+from xlcsr.rules.validate import records_of
 
 Edits = Mapping[tuple[int, str], str]  # (register row, field key) → the text a command writes
 
@@ -45,8 +46,8 @@ def source_of(command: str) -> str:
 
 
 def states_of(register: Register) -> list[RowState]:
-    """The register's rows as the snapshot keeps them."""
-    return [RowState(row.number, dict(row.texts)) for row in register.rows]
+    """The register's rows as the snapshot keeps them (sharing the rows' texts: read them, never edit them)."""
+    return [RowState(row.number, row.texts) for row in register.rows]
 
 
 @dataclass
@@ -84,28 +85,53 @@ class TrackPlan:
         return [c for c in self.write.changes if c.source == MANUAL_SOURCE]
 
 
-def plan_track(previous: Sequence[RowState] | None, register: Register, records: Sequence[CsrRecord], *,
-               at: datetime, user: str, command: str = "track", edits: Edits | None = None) -> TrackPlan:
+def plan_track(previous: Sequence[RowState] | None, register: Register,
+               records: Sequence[CsrRecord] | None = None, *, at: datetime, user: str, command: str = "track",
+               edits: Edits | None = None) -> TrackPlan:
     """The changes since `previous` (None: take the baseline), then `command`'s own `edits`, then the
-    revision bumps and re-reviews they cause."""
-    current = states_of(register)
+    revision bumps and re-reviews they cause. `records` are the register's valid rows when the command
+    has them; else only the rows a re-review needs are checked."""
+    current = _States(states_of(register))
     by = register.modified_by or user
-    plan = TrackPlan(ChangeWrite(log_row=_next_log_row(register)), current, baseline=previous is None)
+    plan = TrackPlan(ChangeWrite(log_row=_next_log_row(register)), current.states, baseline=previous is None)
     letters = {key: column.letter for key, column in register.columns.items()}
-    revisions = {r.row: r.revision for r in records}
     changed = []  # (row, field) edited, for the re-review
     if previous is not None:
-        for delta in deltas(previous, current):
-            change = _change(delta, at, by, revisions)
-            plan.write.changes.append(change)
+        for delta in deltas(previous, current.states):
+            plan.write.changes.append(_change(delta, at, by, current.revision))
             plan.issues.extend(_flags(delta, letters))
             if delta.action is Action.EDIT and delta.new is not None:
                 changed.append((delta.new.position, delta.field))
-    by_row = {state.position: state for state in current}
-    machine = _apply(plan, by_row, edits or {}, at, user, source_of(command), revisions)
-    changed += machine
-    _reopen(plan, register, records, changed, at, user, source_of(command), by_row)
+    changed += _apply(plan, current, edits or {}, at, user, source_of(command))
+    _reopen(plan, register, records, changed, at, user, source_of(command), current)
+    plan.states = current.states
     return plan
+
+
+class _States:
+    """The snapshot being made: the register's rows (sharing their texts), each copied before xlcsr edits it."""
+
+    def __init__(self, states: list[RowState]):
+        self.states = states
+        self._index = {state.position: i for i, state in enumerate(states)}
+
+    def get(self, row: int) -> RowState | None:
+        index = self._index.get(row)
+        return None if index is None else self.states[index]
+
+    def revision(self, row: int) -> int | None:
+        state = self.get(row)
+        text = state.fields.get("revision", "") if state is not None else ""
+        return int(text) if text.isdigit() else None
+
+    def set(self, row: int, key: str, text: str) -> None:
+        index = self._index[row]
+        fields = dict(self.states[index].fields)
+        if text:
+            fields[key] = text
+        else:
+            fields.pop(key, None)
+        self.states[index] = RowState(row, fields)
 
 
 def plan_restore(previous: Sequence[RowState] | None, current: Register, restored: Register, *, at: datetime,
@@ -115,7 +141,7 @@ def plan_restore(previous: Sequence[RowState] | None, current: Register, restore
     hand = plan_track(previous, current, [], at=at, user=user).changes if previous is not None else []
     source = source_of("restore")
     entry = Change(at, "", "", "", backup, None, user, source, Action.RESTORED)
-    made = [_change(d, at, user, {}, source) for d in deltas(states_of(current), states_of(restored))]
+    made = [_change(d, at, user, lambda row: None, source) for d in deltas(states_of(current), states_of(restored))]
     return TrackPlan(ChangeWrite(changes=[*hand, entry, *made]), states_of(restored))
 
 
@@ -125,12 +151,12 @@ def _next_log_row(register: Register) -> int:
     return max((row for row, _ in register.change_texts), default=1) + 1
 
 
-def _change(delta: Delta, at: datetime, by: str, revisions: Mapping[int, int | None],
+def _change(delta: Delta, at: datetime, by: str, revision_of_row: Callable[[int], int | None],
             source: str = MANUAL_SOURCE) -> Change:
     new, old = delta.new, delta.old
     row = new.position if new is not None else 0
     case_no = (new.case_no if new is not None else "") or (old.case_no if old is not None else "")
-    revision = revisions.get(row) if row else None
+    revision = revision_of_row(row) if row else None
     if delta.action is Action.ADDED:
         return Change(at, case_no, "", "", summary(new), revision, by, source, Action.ADDED, row)  # type: ignore[arg-type]
     if delta.action is Action.REMOVED:
@@ -148,38 +174,33 @@ def _flags(delta: Delta, letters: Mapping[str, str]) -> list[Issue]:
     return []
 
 
-def _apply(plan: TrackPlan, by_row: dict[int, RowState], edits: Edits, at: datetime, user: str, source: str,
-           revisions: Mapping[int, int | None]) -> list[tuple[int, str]]:
+def _apply(plan: TrackPlan, states: _States, edits: Edits, at: datetime, user: str,
+           source: str) -> list[tuple[int, str]]:
     """Log a command's own edits and take them into the snapshot; returns the (row, field) changed."""
     done = []
     for (row, key), text in sorted(edits.items()):
-        state = by_row.get(row)
+        state = states.get(row)
         if state is None:
             continue
         before = state.fields.get(key, "")
         if before == text:
             continue
         case_no = text if key == "case_no" else state.case_no
-        plan.write.changes.append(Change(at, case_no, key, before, text, revisions.get(row), user, source, row=row))
-        _set(state, key, text)
+        plan.write.changes.append(Change(at, case_no, key, before, text, states.revision(row), user, source, row=row))
+        states.set(row, key, text)
         done.append((row, key))
     return done
 
 
-def _set(state: RowState, key: str, text: str) -> None:
-    if text:
-        state.fields[key] = text
-    else:
-        state.fields.pop(key, None)
-
-
-def _reopen(plan: TrackPlan, register: Register, records: Sequence[CsrRecord], changed: list[tuple[int, str]],
-            at: datetime, user: str, source: str, by_row: dict[int, RowState]) -> None:
+def _reopen(plan: TrackPlan, register: Register, records: Sequence[CsrRecord] | None, changed: list[tuple[int, str]],
+            at: datetime, user: str, source: str, states: _States) -> None:
     """Bump the revision of each reviewed case whose reviewed fields changed; void the answers that no
     longer hold; send an approved or closed case back to 评审中."""
     rows = sorted({row for row, key in changed if key in REVIEWED_FIELDS})
     if not rows:
         return
+    if records is None:
+        records = records_of(register, rows)
     ledger = ledger_of(register, records)
     by_record = {r.row: r for r in records}
     for row in rows:
@@ -187,7 +208,7 @@ def _reopen(plan: TrackPlan, register: Register, records: Sequence[CsrRecord], c
         if record is None or not record.case_no or not _went_to_review(ledger, record.case_no):
             continue
         revision = revision_of(record) + 1
-        _machine(plan, by_row[row], "revision", str(revision), at, user, source, revision)
+        _machine(plan, states, row, "revision", str(revision), at, user, source, revision)
         plan.write.stale += [e.row for e in register.signoffs or ()
                              if e.case_no == record.case_no and e.state is EntryState.APPLIED and e.row
                              and e.fingerprint != fingerprint(record, e.department, register.settings)]
@@ -197,16 +218,18 @@ def _reopen(plan: TrackPlan, register: Register, records: Sequence[CsrRecord], c
         if waiting:
             plan.reopened[record.case_no] = waiting
             if record.status in (IN_PROGRESS, DONE):
-                _machine(plan, by_row[row], "status", UNDER_REVIEW, at, user, source, revision)
+                _machine(plan, states, row, "status", UNDER_REVIEW, at, user, source, revision)
 
 
 def _went_to_review(ledger: Ledger, case_no: str) -> bool:
     return ledger.reviewed_here(case_no) or case_no in ledger.issued
 
 
-def _machine(plan: TrackPlan, state: RowState, key: str, text: str, at: datetime, user: str, source: str,
-             revision: int) -> None:
-    before = state.fields.get(key, "")
-    plan.write.cells[(state.position, key)] = text
-    plan.write.changes.append(Change(at, state.case_no, key, before, text, revision, user, source, row=state.position))
-    _set(state, key, text)
+def _machine(plan: TrackPlan, states: _States, row: int, key: str, text: str, at: datetime, user: str,
+             source: str, revision: int) -> None:
+    state = states.get(row)
+    assert state is not None
+    plan.write.cells[(row, key)] = text
+    plan.write.changes.append(Change(at, state.case_no, key, state.fields.get(key, ""), text, revision, user, source,
+                                     row=row))
+    states.set(row, key, text)

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from operator import itemgetter
 from typing import NamedTuple
@@ -37,6 +37,19 @@ def validate_register(register: Register, today: date | None = None) -> tuple[Va
     the workbook's date system (`register.date1904`).
     """
     return _validate(register, today, typed=True)
+
+
+def records_of(register: Register, rows: Iterable[int]) -> list[CsrRecord]:
+    """The records of the error-free rows among `rows` (sheet rows), each checked as validate checks it."""
+    wanted = set(rows)
+    checks = RowChecks(register)
+    found = []
+    for row in register.rows:
+        if row.number in wanted:
+            issues, parsed = checks.check(row)
+            if not issues:
+                found.append(checks.record(row, parsed))
+    return found
 
 
 def check_register(register: Register, today: date | None = None) -> ValidationReport:
