@@ -25,19 +25,17 @@ from typing import NamedTuple
 from xlcsr.app.commands import RegisterBook, as_book
 from xlcsr.domain.changes import Action, Change, RowState
 from xlcsr.domain.dates import parse_date
-from xlcsr.domain.errors import XlcsrError
+from xlcsr.domain.errors import UnknownCase
 from xlcsr.domain.fields import FIELD_BY_KEY, FIELDS
 from xlcsr.domain.fields import Kind as FieldKind
 from xlcsr.domain.records import Register, SourceRow
 from xlcsr.domain.signoff import Entry, EntryState, Kind
-from xlcsr.domain.vocab import CHANGELOG_SHEET, SIGNOFF_LOG_SHEET
+from xlcsr.domain.vocab import CHANGELOG_SHEET, DIFF_SHEET, HISTORY_SHEET, NOW_EVENT, RECEIVED_EVENT, SIGNOFF_LOG_SHEET
 from xlcsr.files.audit_books import MarkedRow, write_diff_book, write_history_book
 from xlcsr.files.reader import read_register
+from xlcsr.rules.changes import states_of
 from xlcsr.rules.matching import Delta, deltas, match_rows, summary
 
-# New words, for xlcsr.domain.vocab (the lead moves them there).
-HISTORY_SHEET, DIFF_SHEET = "案件履历", "差异"
-RECEIVED_EVENT, NOW_EVENT = "接收", "现状"
 HISTORY_HEADERS = {"zh": ["时间", "事件", "字段", "原值", "新值", "版本", "人员", "来源/文件"],
                    "en": ["Time", "Event", "Field", "Old value", "New value", "Revision", "Who", "Source / file"]}
 EVENT_ENGLISH = {RECEIVED_EVENT: "Received", NOW_EVENT: "Now", **{
@@ -47,15 +45,6 @@ EVENT_ENGLISH = {RECEIVED_EVENT: "Received", NOW_EVENT: "Now", **{
 MARKS = {Action.ADDED: "+++", Action.REMOVED: "---", Action.EDIT: "→", Action.RENUMBERED: "编号"}
 ARROW = " → "
 EMPTY = {"zh": "（空）", "en": "(empty)"}
-
-
-class UnknownCase(XlcsrError):
-    """The case is neither in the register nor in its 变更记录 (for xlcsr.domain.errors)."""
-
-
-def states_of(register: Register) -> list[RowState]:
-    """The register's rows as tracked: sheet row and the text of each non-empty field."""
-    return [RowState(row.number, dict(row.texts)) for row in register.rows]
 
 
 # ---------------------------------------------------------------- history

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from xlcsr.disk.atomic import backup_stamp, backups_of, target_of
-from xlcsr.domain.errors import XlcsrError
+from xlcsr.domain.errors import BackupNotFound
 from xlcsr.files.change_store import ChangeStore
 
 BACKUP_HEADERS = {"zh": ["时间", "命令", "大小", "文件"], "en": ["Time", "Command", "Size", "File"]}
@@ -72,11 +72,11 @@ def find_backup(book: Path, stamp: str) -> BackupInfo:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise XlcsrError(f"{book.name} 没有时间为「{stamp}」的备份（共 {len(backups)} 个，xlcsr restore --list "
+        raise BackupNotFound(f"{book.name} 没有时间为「{stamp}」的备份（共 {len(backups)} 个，xlcsr restore --list "
                          f"可列出） / no backup of {book.name} matches {stamp!r} ({len(backups)} in all; "
                          f"xlcsr restore --list lists them)")
     shown = "、".join(b.stamp for b in matches[:_SHOWN]) + ("…" if len(matches) > _SHOWN else "")
-    raise XlcsrError(f"{book.name} 有 {len(matches)} 个备份符合「{stamp}」（{shown}），请写得更完整 / "
+    raise BackupNotFound(f"{book.name} 有 {len(matches)} 个备份符合「{stamp}」（{shown}），请写得更完整 / "
                      f"{len(matches)} backups of {book.name} match {stamp!r} ({shown.replace('、', ', ')}); "
                      f"give more of the stamp")
 

@@ -78,5 +78,13 @@ class OutputRefused(XlcsrError):
     """The file a command would create cannot be made: it is already there (never overwritten) or not an .xlsx."""
 
 
+class UnknownCase(XlcsrError):
+    """The case is neither in the register nor in its 变更记录."""
+
+
+class BackupNotFound(XlcsrError):
+    """No backup of the register has that stamp, or several do."""
+
+
 class SignoffRefused(XlcsrError):
     """A sign-off workbook cannot be collected: its seal does not verify, or it belongs elsewhere."""

@@ -65,6 +65,8 @@ SIGNOFF_SHEET = "会签"  # the sheet of a sign-off workbook
 SEAL_SHEET = "_xlcsr_seal"  # its very hidden seal
 ROLLOUT_HEADER = "落实情况"  # the register column xlcsr keeps: "3/4 已落实"
 REVIEW_SHEET = "评审记录"  # the one sheet of the review form
+HISTORY_SHEET, DIFF_SHEET = "案件履历", "差异"  # the sheets of `xlcsr history --out` and `xlcsr diff --out`
+RECEIVED_EVENT, NOW_EVENT = "接收", "现状"  # a case history's first and last lines
 
 # --- files and folders
 
