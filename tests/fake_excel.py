@@ -4,6 +4,15 @@
 Only the Excel boundary is faked: xlcsr's xlwings adapter runs unchanged against it. Conditional
 formats behave as in Excel: a new rule goes on top, and the relative references of its formula are
 read from the active cell (KB 895562), so a rule added without selecting its top-left cell is wrong.
+
+Sheet protection behaves as in Excel too: `sheet.api.Protect(...)` / `sheet.api.Unprotect(Password)`
+(the COM calls, each counted and kept in `SheetData.protection_log`) set `SheetData.protected`, and
+a write to a protected sheet (value, fill, format, note, clear) raises `FakeComError` as Excel's
+"The cell or chart you're trying to change is on a protected sheet" does; a sheet protected with a
+`password` refuses Unprotect without it. `book.api.BuiltinDocumentProperties(name).Value` reads
+`FakeExcel.properties` ("Last Author" from the file's cp:lastModifiedBy); a property Excel holds no
+value for raises, as Excel does. Fetching `.api` itself is not counted (xlwings hands back the COM
+object it holds); the calls on it are.
 """
 
 from __future__ import annotations
@@ -89,6 +98,14 @@ class SheetData:
     rules: list[FakeRule] = field(default_factory=list)  # conditional formats, first evaluated first
     tables: list[FakeTable] = field(default_factory=list)
     active: Cell = (1, 1)
+    protected: bool = False  # Excel's sheet protection (all cells locked, as Excel's default)
+    password: str | None = None  # the protection's password, None for none
+    protection_log: list[tuple[str, dict[str, object]]] = field(default_factory=list)  # Protect/Unprotect calls
+
+    def guard(self) -> None:
+        """What Excel does to a write on a protected sheet."""
+        if self.protected:
+            raise FakeComError(f"The cell or chart you're trying to change is on a protected sheet ({self.name}).")
 
     def bounds(self) -> tuple[int, int, int, int]:
         used = set(self.values) | set(self.formulas)
@@ -99,11 +116,13 @@ class SheetData:
         return min(rows), min(cols), max(rows), max(cols)
 
     def clear(self) -> None:
+        self.guard()
         for part in (self.values, self.formulas, self.colors, self.notes, self.formats):
             part.clear()
         self.bold.clear()
 
     def write(self, cell: Cell, value: object) -> None:
+        self.guard()
         self.formulas.pop(cell, None)
         if isinstance(value, str) and value.startswith("'"):
             value = value[1:]
@@ -121,6 +140,10 @@ class SheetData:
             self.values[cell] = value
 
 
+class FakeComError(Exception):
+    """A COM error as pywin32 raises it (pywintypes.com_error) for a refused Excel call."""
+
+
 class FakeExcel:
     """The workbooks an Excel instance holds, and a count of the xlwings calls made on them."""
 
@@ -134,6 +157,8 @@ class FakeExcel:
         self.status: list[object] = []
         self.names: dict[str, str] = {}
         self.active_sheet: str | None = None
+        self.properties: dict[str, object] = {}  # BuiltinDocumentProperties by name ("Last Author")
+        self.date1904 = False
         self._ranges: dict[int, tuple[Any, SheetData, list[Cell]]] = {}  # id of a fake Range → what it covers
 
     @classmethod
@@ -145,6 +170,7 @@ class FakeExcel:
         for ws in formulas.worksheets:
             sheet = excel.sheets.setdefault(ws.title, SheetData(ws.title, visible=ws.sheet_state == "visible"))
             shown = values[ws.title]
+
             for row in ws.iter_rows():
                 for c in row:
                     if c.value is None:
@@ -173,7 +199,12 @@ class FakeExcel:
                         sheet.hidden.add(column)
             sheet.rules = _rules_of(ws)
             sheet.tables = [FakeTable(table.displayName, table.ref) for table in ws.tables.values()]
+            sheet.protected = bool(ws.protection.sheet)  # after its cells are loaded
+            sheet.password = ws.protection.password or None
         excel.names = {name: "=" + dn.attr_text for name, dn in formulas.defined_names.items()}
+        if formulas.properties.lastModifiedBy:
+            excel.properties["Last Author"] = formulas.properties.lastModifiedBy
+        excel.date1904 = bool(formulas.epoch.year == 1904)
         return excel
 
     def count(self, what: str) -> None:
@@ -202,7 +233,13 @@ class FakeExcel:
             name, refers_to))
         self._property(book, "names", lambda: names)
         self._property(book, "selection", lambda: self._range(self._active(), [self._active().active]))
+        self._api(book, _BookApi(self))
         return book
+
+    @staticmethod
+    def _api(fake: Any, api: object) -> None:
+        """`.api`: the COM object, fetched without a count (its own calls are counted)."""
+        type(fake).api = mock.PropertyMock(return_value=api)
 
     def _active(self) -> SheetData:
         return self.sheets[self.active_sheet or next(iter(self.sheets))]
@@ -247,6 +284,7 @@ class FakeExcel:
         tables.__iter__.side_effect = self._counted("tables.iter", lambda: iter(
             [self._table(data, table) for table in data.tables]))
         self._property(sheet, "tables", lambda: tables)
+        self._api(sheet, _SheetApi(self, data))
         return sheet
 
     def _table(self, data: SheetData, table: FakeTable) -> Any:
@@ -292,6 +330,7 @@ class FakeExcel:
             return fake
 
         def set_color(color: object) -> None:
+            data.guard()
             for cell in cells:
                 if color is None:
                     data.colors.pop(cell, None)
@@ -299,7 +338,7 @@ class FakeExcel:
                     data.colors[cell] = tuple(color)  # type: ignore[arg-type]
 
         font = mock.create_autospec(xw.main.Font, instance=True, spec_set=True)
-        self._property(font, "bold", lambda: None, lambda v: data.bold.update(cells) if v else None)
+        self._property(font, "bold", lambda: None, lambda v: (data.guard(), data.bold.update(cells) if v else None))
         self._property(rng, "value", lambda: grid(data.values, None), set_value)
         self._property(rng, "formula", formula)
         self._property(rng, "row", lambda: rows[0])
@@ -309,13 +348,14 @@ class FakeExcel:
         self._property(rng, "note", note)
         self._property(rng, "font", lambda: font)
         self._property(rng, "number_format", lambda: data.formats.get(cells[0], "General"),
-                       lambda fmt: data.formats.update(dict.fromkeys(cells, fmt)))
+                       lambda fmt: (data.guard(), data.formats.update(dict.fromkeys(cells, fmt))))
 
         def column_width() -> float | None:
             widths = {0.0 if c in data.hidden else data.widths.get(c, DEFAULT_WIDTH) for c in cols}
             return widths.pop() if len(widths) == 1 else None
 
         def set_column_width(width: float) -> None:
+            data.guard()
             for c in cols:
                 data.widths[c] = float(width)
                 data.hidden.discard(c)
@@ -324,7 +364,8 @@ class FakeExcel:
         rng.copy.side_effect = self._counted("copy", lambda destination=None: self._copy(data, cells, destination))
         self._ranges[id(rng)] = (rng, data, cells)
         rng.options.side_effect = self._counted("options", lambda **k: self._range(data, cells, k.get("ndim") == 2))
-        rng.add_note.side_effect = self._counted("add_note", lambda text: data.notes.__setitem__(cells[0], text))
+        rng.add_note.side_effect = self._counted("add_note", lambda text: (data.guard(), data.notes.__setitem__(
+            cells[0], text)))
         self._property(rng, "sheet", lambda: self._sheet(data))
         rng.select.side_effect = self._counted("select", lambda: self._select(data, cells[0]))
         self._property(rng, "conditional_formats", lambda: self._formats(data, cells, whole, address))
@@ -335,6 +376,7 @@ class FakeExcel:
         if destination is None:
             raise NotImplementedError("the fake copies to a destination only (the clipboard is the user's)")
         _, target, (top, *_) = self._ranges[id(destination)]
+        target.guard()
         r0, c0 = cells[0]
         for r, c in cells:
             to = (top[0] + r - r0, top[1] + c - c0)
@@ -412,6 +454,45 @@ class FakeExcel:
             return action(*args, **kwargs)
 
         return call
+
+
+class _SheetApi:
+    """Worksheet's COM object: its protection."""
+
+    def __init__(self, excel: FakeExcel, data: SheetData):
+        self._excel, self._data = excel, data
+
+    def Protect(self, Password: str | None = None, **options: object) -> None:  # noqa: N802, N803 - COM names
+        self._excel.count("api.Protect")
+        self._data.protection_log.append(("Protect", {"Password": Password, **options}))
+        if self._data.protected:
+            return  # Excel leaves a protected sheet as it is
+        self._data.protected, self._data.password = True, Password or None
+
+    def Unprotect(self, Password: str | None = None) -> None:  # noqa: N802, N803
+        self._excel.count("api.Unprotect")
+        self._data.protection_log.append(("Unprotect", {"Password": Password}))
+        if self._data.protected and self._data.password and Password != self._data.password:
+            raise FakeComError("The password you supplied is not correct.")
+        self._data.protected, self._data.password = False, None
+
+
+class _BookApi:
+    """Workbook's COM object: Date1904 and the document properties."""
+
+    def __init__(self, excel: FakeExcel):
+        self._excel = excel
+
+    @property
+    def Date1904(self) -> bool:  # noqa: N802
+        self._excel.count("api.Date1904")
+        return self._excel.date1904
+
+    def BuiltinDocumentProperties(self, name: str) -> Any:  # noqa: N802
+        self._excel.count("api.BuiltinDocumentProperties")
+        if name not in self._excel.properties:
+            raise FakeComError("Automation error: the property has no value")
+        return mock.NonCallableMock(spec_set=["Value"], Value=self._excel.properties[name])
 
 
 def _letters(column: int) -> str:

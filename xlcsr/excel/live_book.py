@@ -10,9 +10,11 @@ never the number of rows. Everything is planned before the first write.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from contextlib import ExitStack
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -297,7 +299,11 @@ class LiveBook:
     def write_changes(self, register: Register, write: ChangeWrite) -> None:
         """版本号 and 处理状态 as runs of cells, new 变更记录 rows as one block, voided 会签记录 answers, the
         register id; the two logs protected again (they are unprotected only while xlcsr writes)."""
-        with _quiet(self.book):
+        logs = [name for name, wanted in ((CHANGELOG_SHEET, write.changes), (SIGNOFF_LOG_SHEET, write.stale))
+                if wanted and name in self.sheet_names()]
+        with _quiet(self.book), ExitStack() as opened:
+            for name in logs:  # a log xlcsr cannot write refuses the whole write before any cell changes
+                opened.enter_context(_unprotected(self.book.sheets[name]))
             if write.cells:
                 sheet = self.book.sheets[register.sheet]
                 columns = dict(register.columns)
@@ -309,12 +315,12 @@ class LiveBook:
                     self._write_runs(sheet, columns[key], values)
             if write.changes:
                 rows = [change_row(change) for change in write.changes]
-                self._append_rows(CHANGELOG_SHEET, changelog_header(), write.log_row, rows)
+                self._append_rows(CHANGELOG_SHEET, changelog_header(), write.log_row, rows,
+                                  opened=CHANGELOG_SHEET in logs)
             if write.stale and SIGNOFF_LOG_SHEET in self.sheet_names():
-                log = self.book.sheets[SIGNOFF_LOG_SHEET]
-                with _unprotected(log):
-                    for row in sorted(set(write.stale)):
-                        log.range((row, len(LOG_HEADERS))).value = str(EntryState.STALE)
+                log = self.book.sheets[SIGNOFF_LOG_SHEET]  # unprotected above
+                for row in sorted(set(write.stale)):
+                    log.range((row, len(LOG_HEADERS))).value = str(EntryState.STALE)
             if write.protect:
                 for name in (CHANGELOG_SHEET, SIGNOFF_LOG_SHEET):
                     if name in self.sheet_names():
@@ -338,8 +344,10 @@ class LiveBook:
         self._append_rows(SIGNOFF_LOG_SHEET, log_header(), change.log_row,
                           [entry_row(entry) for entry in change.entries])
 
-    def _append_rows(self, name: str, header: list[str], first: int, rows: list[list[object]]) -> None:
-        """Rows at the bottom of one of xlcsr's logs (the sheet made when missing), protected after."""
+    def _append_rows(self, name: str, header: list[str], first: int, rows: list[list[object]], *,
+                     opened: bool = False) -> None:
+        """Rows at the bottom of one of xlcsr's logs (the sheet made when missing), protected after;
+        `opened`: the caller has it unprotected and protects it again."""
         rows = [[_cell(v) for v in row] for row in rows]
         if not first or name not in self.sheet_names():
             sheet = self._own_sheet(name)
@@ -348,11 +356,10 @@ class LiveBook:
             first = 2
         else:
             sheet = self.book.sheets[name]
-        with _unprotected(sheet):
+        with contextlib.nullcontext() if opened else _unprotected(sheet):
             if first == 2:
                 sheet.range("A1").value = [header]
             sheet.range((first, 1)).value = rows
-        _protect(sheet)
 
     def _write_state(self, state: dict[str, object]) -> None:
         sheet = self._own_sheet(STATE_SHEET)
@@ -398,7 +405,7 @@ class _unprotected:
                              "protected with a password; xlcsr cannot add to it: unprotect it and retry") from exc
 
     def __exit__(self, *exc: object) -> None:
-        pass
+        _protect(self.sheet)
 
 
 def _protect(sheet: Any) -> None:
@@ -445,13 +452,18 @@ def _widen(sheet: Any, header_row: int, column: Column, values: Iterable[object]
 
 
 def _grid(value: Any) -> list[list[object]]:
+    """A range's values as rows, a date as a date (as the file reader gives it: both fronts read alike)."""
     if value is None:
         return []
     if not isinstance(value, (list, tuple)):
         return [[value]]
     if value and not isinstance(value[0], (list, tuple)):
-        return [list(value)]
-    return [list(row) for row in value]
+        value = [value]
+    return [[v.date() if type(v) is datetime and v.time() == _MIDNIGHT and v.tzinfo is None else v for v in row]
+            for row in value]
+
+
+_MIDNIGHT = time()  # xlwings gives a date cell as a datetime at midnight; python-calamine as the date it is
 
 
 def _from_a1(rows: list[list[object]], first_row: int, first_column: int) -> list[list[object]]:
