@@ -279,3 +279,10 @@ def test_any_two_registers_match_one_to_one_and_the_deltas_rebuild_the_new_one(
     assert {n: {k: v for k, v in r.items() if v} for n, r in rebuilt.items()} == {n: new[n] for n in rebuilt}
     assert [d.action for d in listed].count(Action.ADDED) == len(found.added)
     assert [d.action for d in listed].count(Action.REMOVED) == len(found.removed)
+
+
+def test_a_short_unnumbered_row_reworded_in_its_slot_is_an_edit() -> None:
+    short = {"customer": "比亚迪", "requirement": "PPAP 3级", "received": "2026-10-08", "departments": "品质部"}
+    other = {"customer": "吉利汽车", "requirement": "RoHS 报告", "received": "2026-09-01", "departments": "品质部"}
+    found = deltas(sheet([short, other]), sheet([{**short, "requirement": "PPAP 4级"}, other]))
+    assert [(d.action.name, d.field, d.before, d.after) for d in found] == [("EDIT", "requirement", "PPAP 3级", "PPAP 4级")]

@@ -387,3 +387,22 @@ def parts_of_bytes(data: bytes) -> dict[str, bytes]:
 
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         return {n: z.read(n) for n in z.namelist()}
+
+
+def test_a_mapping_written_by_columns_is_logged_once_and_its_values_are_no_edits(tmp_path: Path) -> None:
+    from test_user_lists import OWN_WORDS, write_list
+
+    rows = [["比亚迪", "PPAP 3级", datetime(2026, 10, 8), "品质部", "进行中", datetime(2026, 11, 30)],
+            ["吉利汽车", "RoHS 报告", datetime(2026, 9, 1), "品质部", "已完成", datetime(2026, 9, 20)]]
+    book = write_list(tmp_path / "跟踪.xlsx", OWN_WORDS, rows)
+    assert track(book)[0] == 0
+    wb = openpyxl.load_workbook(book)
+    wb["清单"]["B3"] = "PPAP 4级"  # a hand edit before the mapping
+    wb.save(book)
+    code, out = run("columns", book, "--apply")
+    assert code == 0, out
+    assert logged(book) == [("", "要求描述", "PPAP 3级", "PPAP 4级", "", "手工"),
+                            ("", "（列映射）", "", "跟踪结果 → 处理状态", "", "xlcsr columns"),
+                            ("", "（列映射）", "", "目标日期 → 截止日期", "", "xlcsr columns")]
+    code, out = track(book)
+    assert code == 0 and "没有改动" in out, out  # the mapped columns' values are not taken for edits

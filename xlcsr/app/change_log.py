@@ -13,7 +13,7 @@ save, rolled back when the save fails), so the two never disagree about what was
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
@@ -44,8 +44,9 @@ def moment(today: date, clock: Clock | None) -> datetime:
 
 
 @contextmanager
-def tracked(book: RegisterBook, register: Register, records: list[CsrRecord], *, command: str, edits: Edits,
-            at: datetime, user: str | None = None) -> Iterator[TrackPlan | None]:
+def tracked(book: RegisterBook, register: Register, records: list[CsrRecord] | None, *, command: str,
+            edits: Edits, at: datetime, user: str | None = None,
+            remap: Callable[[], tuple[Register, Mapping[str, str]]] | None = None) -> Iterator[TrackPlan | None]:
     """Around a command's write: the hand edits since the snapshot and the command's `edits` go into
     the same save (staged on the book), the store follows once it is saved. Yields None, and does
     nothing, for a register not tracked yet."""
@@ -55,7 +56,7 @@ def tracked(book: RegisterBook, register: Register, records: list[CsrRecord], *,
         yield None
         return
     plan = plan_track(previous, register, records, at=at, user=current_user() if user is None else user,
-                      command=command, edits=edits)
+                      command=command, edits=edits, remap=remap() if remap else None)
     book.stage_changes(register, plan.write)
     with book.store.stage(ident, plan.states, log_texts(plan, register), at=at) as pending:
         yield plan

@@ -11,6 +11,7 @@ Both are a `RegisterBook`: the same function runs behind a verb and its button.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -50,6 +51,10 @@ class RegisterBook(Protocol):
     def values(self, sheet: str) -> list[list[object]]: ...
 
     def write_settings_cells(self, register: Register, cells: dict[str, str]) -> None: ...
+
+    def read_amended(self, cells: dict[str, str]) -> Register:
+        """The register as it will read once `cells` are written into 设置 (nothing is written)."""
+        ...
 
     def write_review(self, register: Register, change: ReviewWrite) -> None: ...
 
@@ -161,18 +166,25 @@ class ColumnsResult:
 
 
 def understand_columns(book: RegisterBook | Path, *, apply: bool = False, lang: str = "zh",
-                       clock: Clock | None = None) -> ColumnsResult:
+                       today: date | None = None, clock: Clock | None = None) -> ColumnsResult:
     """How the register's columns are read; with `apply`, write the suggested mappings into 【列映射】.
 
     A register without a 设置 sheet gets nothing written: its mapping belongs in xlcsr.toml's [columns].
+    On a tracked register each mapping is logged in 变更记录 (with the hand edits since the snapshot)
+    and the snapshot follows the new reading; that takes `today` or `clock` for the time logged.
     """
     book = as_book(book, clock, command="columns")
     register = book.read()
     result = ColumnsResult(register, read_columns(register))
     if apply and result.suggested and not register.settings.from_defaults:
         cells = column_map_cells(book.values(SETTINGS_SHEET), result.suggested, lang)
-        book.write_settings_cells(register, cells)
-        result.applied = dict(result.suggested)
+        mapped = dict(result.suggested)
+        log = (tracked(book, register, None, command="columns", edits={}, at=moment(today or date.min, clock),
+                       remap=lambda: (book.read_amended(cells), mapped))
+               if today or clock else nullcontext())
+        with log:
+            book.write_settings_cells(register, cells)
+        result.applied = mapped
     return result
 
 

@@ -25,6 +25,7 @@ class Action(StrEnum):
     REMOVED = "删除"  # a row disappeared (flagged when it had a case number: numbers must not vanish)
     RENUMBERED = "重新编号"  # a case's number changed (flagged: numbers must not change)
     RESTORED = "恢复"  # the register was put back from a backup
+    MAPPED = "列映射"  # a column of the user's is now read as a field (【列映射】 written by xlcsr columns)
 
 
 class RowState(NamedTuple):

@@ -39,7 +39,7 @@ from xlcsr.rules.numbering import Assignment, column_width
 from xlcsr.rules.signoff import ID_KEY, REJECTED_FILL, ReviewWrite
 from xlcsr.rules.signoff import STATE_KEY as SIGNOFF_STATE
 from xlcsr.workbook.changelog import change_row, changelog_header
-from xlcsr.workbook.locate import find_register, place_new_column, place_own_column
+from xlcsr.workbook.locate import Amended, find_register, place_new_column, place_own_column
 from xlcsr.workbook.signoff_log import LOG_HEADERS, entry_row, log_header
 from xlcsr.workbook.state import state_rows
 
@@ -122,6 +122,9 @@ class LiveBook:
 
     def read(self) -> Register:
         return find_register(self, defaults=self.defaults)
+
+    def read_amended(self, cells: dict[str, str]) -> Register:
+        return find_register(Amended(self, cells), defaults=self.defaults)
 
     def write_assignment(self, register: Register, plan: Assignment) -> None:
         sheet = self.book.sheets[register.sheet]

@@ -28,7 +28,7 @@ from xlcsr.domain.records import Register
 from xlcsr.domain.settings import Settings
 from xlcsr.domain.vocab import REGISTER_SHEET
 from xlcsr.files.reader import Background, FileSource
-from xlcsr.workbook.locate import find_register
+from xlcsr.workbook.locate import Amended, find_register
 
 if TYPE_CHECKING:
     from xlcsr.files.change_store import ChangeStore
@@ -130,6 +130,9 @@ class FileBook:
 
     def values(self, sheet: str) -> list[list[object]]:
         return self.source.values(sheet)
+
+    def read_amended(self, cells: dict[str, str]) -> Register:
+        return find_register(Amended(self.source, cells), defaults=self.defaults)
 
     def write_settings_cells(self, register: Register, cells: dict[str, str]) -> None:
         from xlcsr.files.register_writer import write_settings_cells

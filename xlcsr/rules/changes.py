@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from xlcsr.domain.changes import Action, Change, RowState
+from xlcsr.domain.fields import FIELD_BY_KEY
 from xlcsr.domain.issues import Code, Issue
 from xlcsr.domain.records import CsrRecord, Register
 from xlcsr.domain.signoff import EntryState
@@ -87,10 +88,14 @@ class TrackPlan:
 
 def plan_track(previous: Sequence[RowState] | None, register: Register,
                records: Sequence[CsrRecord] | None = None, *, at: datetime, user: str, command: str = "track",
-               edits: Edits | None = None) -> TrackPlan:
+               edits: Edits | None = None, remap: tuple[Register, Mapping[str, str]] | None = None) -> TrackPlan:
     """The changes since `previous` (None: take the baseline), then `command`'s own `edits`, then the
     revision bumps and re-reviews they cause. `records` are the register's valid rows when the command
-    has them; else only the rows a re-review needs are checked."""
+    has them; else only the rows a re-review needs are checked.
+
+    `remap` is the register as it reads once `command` has mapped more of its columns (header → field):
+    each mapping is logged once, and the snapshot becomes that register's, so the values a mapped
+    column brings are not taken for edits."""
     current = _States(states_of(register))
     by = register.modified_by or user
     plan = TrackPlan(ChangeWrite(log_row=_next_log_row(register)), current.states, baseline=previous is None)
@@ -102,6 +107,12 @@ def plan_track(previous: Sequence[RowState] | None, register: Register,
             plan.issues.extend(_flags(delta, letters))
             if delta.action is Action.EDIT and delta.new is not None:
                 changed.append((delta.new.position, delta.field))
+    if remap is not None:
+        after, mapped = remap
+        plan.write.changes += [Change(at, "", key, "", f"{header} → {FIELD_BY_KEY[key].header}", None, user,
+                                      source_of(command), Action.MAPPED)
+                               for header, key in mapped.items()]
+        current = _States(states_of(after))
     changed += _apply(plan, current, edits or {}, at, user, source_of(command))
     _reopen(plan, register, records, changed, at, user, source_of(command), current)
     plan.states = current.states

@@ -37,6 +37,7 @@ KEYS = ("customer", "requirement")  # a similar row shares one of them
 # pair, by (found between the same paired neighbours, same requirement): a reworded row needs nearly all
 # the rest and its neighbours; one found elsewhere, its requirement.
 FLOORS = {(True, True): 0.5, (True, False): 0.8, (False, True): 0.75}
+SLOT_FLOOR = 0.5  # an unnumbered row alone between the same paired neighbours on both sides: its slot, reworded
 BAND = 16  # rows either side of where a row between the same neighbours is expected
 BUCKET = 16  # candidates looked at for a row found anywhere else
 GREEDY = 4096  # largest group of identical rows paired nearest first (larger ones pair in order)
@@ -225,8 +226,9 @@ class _Matcher:
             if self.o2n[o] < 0 and self.n2o[n] < 0:
                 self._pair(o, n)
 
-    def _score(self, o: int, n: int, near: bool) -> float:
-        """The share of equal fields, or 0 when below the floor for such a pair (see `FLOORS`)."""
+    def _score(self, o: int, n: int, near: bool, slot: bool = False) -> float:
+        """The share of equal fields, or 0 when below the floor for such a pair (see `FLOORS`; `slot`: the
+        only row between the same neighbours on both sides, `SLOT_FLOOR` with the customer equal)."""
         a, b = self.old[o].fields, self.new[n].fields
         requirement = a.get("requirement")
         same = bool(requirement) and requirement == b.get("requirement")
@@ -234,7 +236,8 @@ class _Matcher:
             return 0.0
         pa, pb = self._prof(0, o, self.old[o]), self._prof(1, n, self.new[n])
         score = len(pa.items & pb.items) / len(pa.keys | pb.keys)
-        floor = FLOORS.get((near, same))
+        unnumbered = CASE not in a and CASE not in b  # a numbered row is its number, never a slot
+        floor = SLOT_FLOOR if slot and unnumbered else FLOORS.get((near, same))
         return score if floor is not None and score >= floor else 0.0
 
     def _prof(self, side: int, i: int, state: RowState) -> _Profile:
@@ -254,13 +257,14 @@ class _Matcher:
             above, below = n2o[prev] if prev >= 0 else -1, n2o[nxt] if nxt < count else size
             top, bottom = (below, above) if below > above else (size, -1)  # strictly between, when in order
             at_top, at_bottom = above + m - prev, below - (nxt - m)
+            slot = nxt - prev == 2 and below - above == 2 and below > above
             seen = set()
             for at, lo, hi in ((at_top, max(above + 1, at_top - BAND), min(top, at_top + BAND + 1)),
                                (at_bottom, max(bottom + 1, at_bottom - BAND), min(below, at_bottom + BAND + 1))):
                 for o in range(lo, hi):
                     if o2n[o] < 0 and o not in seen:
                         seen.add(o)
-                        score = self._score(o, m, True)
+                        score = self._score(o, m, True, slot)
                         if score:
                             candidates.append((-score, abs(o - at), o, m))
         self._greedy(sorted(candidates))

@@ -29,7 +29,7 @@ CHANGELOG_HEADERS: tuple[tuple[str, str], ...] = (
 )
 CHANGELOG_WIDTHS = {1: 18, 2: 16, 3: 16, 4: 40, 5: 40, 6: 6, 7: 12, 8: 14}
 ACTION_LABELS = {Action.ADDED: "（新增）", Action.REMOVED: "（删除）", Action.RENUMBERED: "案件号（重新编号）",
-                 Action.RESTORED: "（恢复备份）"}
+                 Action.RESTORED: "（恢复备份）", Action.MAPPED: "（列映射）"}
 _ACTION_OF = {label: action for action, label in ACTION_LABELS.items()}
 
 

@@ -64,6 +64,36 @@ class SheetSource(Protocol):
         ...
 
 
+class Amended:
+    """`source` as it will read once `cells` (ref → text) are written into its 设置 sheet."""
+
+    def __init__(self, source: SheetSource, cells: Mapping[str, str]):
+        self.source, self.cells = source, cells
+        self.label = source.label
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.source, name)
+
+    def values(self, sheet: str) -> list[list[object]]:
+        rows = [list(row) for row in self.source.values(sheet)]
+        if sheet == SETTINGS_SHEET:
+            for ref, text in self.cells.items():
+                row, column = _split(ref)
+                rows += [[] for _ in range(row - len(rows))]
+                rows[row - 1] += [None] * (column + 1 - len(rows[row - 1]))
+                rows[row - 1][column] = text
+        return rows
+
+
+def _split(ref: str) -> tuple[int, int]:
+    """"C7" → (7, 2): the row, and the 0-based column."""
+    letters = "".join(ch for ch in ref if ch.isalpha())
+    index = 0
+    for ch in letters.upper():
+        index = index * 26 + ord(ch) - 64
+    return int(ref[len(letters):]), index - 1
+
+
 def find_register(source: SheetSource, sheet: str | None = None, *, defaults: Settings | None = None) -> Register:
     """The register: sheet 清单 (or `sheet`), else the first sheet with a register header.
 
