@@ -28,7 +28,7 @@ from xlcsr.domain.dates import parse_date
 from xlcsr.domain.errors import UnknownCase
 from xlcsr.domain.fields import FIELD_BY_KEY, FIELDS
 from xlcsr.domain.fields import Kind as FieldKind
-from xlcsr.domain.records import Register, SourceRow
+from xlcsr.domain.records import Register, SourceRow, bulk
 from xlcsr.domain.signoff import Entry, EntryState, Kind
 from xlcsr.domain.vocab import CHANGELOG_SHEET, DIFF_SHEET, HISTORY_SHEET, NOW_EVENT, RECEIVED_EVENT, SIGNOFF_LOG_SHEET
 from xlcsr.files.audit_books import MarkedRow, write_diff_book, write_history_book
@@ -396,13 +396,19 @@ class RegisterDiff:
 
 def diff_registers(old: Path, new: Path) -> RegisterDiff:
     """The differences from register `old` to register `new`, rows matched as `xlcsr track` matches them."""
-    before, after = read_register(old), read_register(new)
-    old_states, new_states = states_of(before), states_of(after)
-    matching = match_rows(old_states, new_states)
-    found = deltas(old_states, new_states, matching)
-    keys = before.columns.keys() | after.columns.keys()
+    with bulk():
+        (old_states, old_keys), (new_states, new_keys) = _tracked(old), _tracked(new)
+        matching = match_rows(old_states, new_states)
+        found = deltas(old_states, new_states, matching)
+    keys = old_keys | new_keys
     return RegisterDiff(Path(old).name, Path(new).name, _lines(old_states, new_states, matching.pairs, found),
                         found, tuple(f.key for f in FIELDS if f.key in keys))
+
+
+def _tracked(path: Path) -> tuple[list[RowState], set[str]]:
+    """A register's rows as tracked, and its fields; the rest of what was read is let go at once."""
+    register = read_register(path)
+    return states_of(register), set(register.columns)
 
 
 def _lines(old: list[RowState], new: list[RowState], pairs: list[tuple[int, int]],
