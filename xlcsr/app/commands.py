@@ -166,12 +166,13 @@ class ColumnsResult:
 
 
 def understand_columns(book: RegisterBook | Path, *, apply: bool = False, lang: str = "zh",
-                       today: date | None = None, clock: Clock | None = None) -> ColumnsResult:
+                       clock: Clock | None = None) -> ColumnsResult:
     """How the register's columns are read; with `apply`, write the suggested mappings into 【列映射】.
 
     A register without a 设置 sheet gets nothing written: its mapping belongs in xlcsr.toml's [columns].
     On a tracked register each mapping is logged in 变更记录 (with the hand edits since the snapshot)
-    and the snapshot follows the new reading; that takes `today` or `clock` for the time logged.
+    and the snapshot follows the new reading, at the time `clock` gives (without a clock, nothing is
+    logged: the command line always passes one).
     """
     book = as_book(book, clock, command="columns")
     register = book.read()
@@ -179,9 +180,8 @@ def understand_columns(book: RegisterBook | Path, *, apply: bool = False, lang: 
     if apply and result.suggested and not register.settings.from_defaults:
         cells = column_map_cells(book.values(SETTINGS_SHEET), result.suggested, lang)
         mapped = dict(result.suggested)
-        log = (tracked(book, register, None, command="columns", edits={}, at=moment(today or date.min, clock),
-                       remap=lambda: (book.read_amended(cells), mapped))
-               if today or clock else nullcontext())
+        log = (tracked(book, register, None, command="columns", edits={}, at=clock(),
+                       remap=lambda: (book.read_amended(cells), mapped)) if clock else nullcontext())
         with log:
             book.write_settings_cells(register, cells)
         result.applied = mapped

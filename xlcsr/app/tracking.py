@@ -55,8 +55,8 @@ class TrackResult:
         return self.plan.reopened
 
     def to_rows(self) -> list[list[object]]:
-        return [[c.at.strftime("%Y-%m-%d %H:%M"), c.case_no, row[2], c.old, c.new, row[5], c.by, c.source]
-                for c in self.changes for row in [change_row(c)]]
+        """The changes as 变更记录 holds them, the time to the minute."""
+        return [[c.at.strftime("%Y-%m-%d %H:%M"), *change_row(c)[1:]] for c in self.changes]
 
 
 def track_changes(book: RegisterBook | Path, *, today: date, clock: Clock | None = None,
