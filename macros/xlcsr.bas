@@ -5,6 +5,9 @@ Attribute VB_Name = "xlcsr"
 Option Explicit
 
 Private Const TITLE As String = "987E 5BA2 7279 6B8A 8981 6C42" ' the tab's name, see Zh()
+' What `xlcsr addin build` built this add-in with; Python compares them with its own at every click.
+Private Const BUILT_XLWINGS As String = "0.37.8"
+Private Const BUILT_XLCSR As String = "0.1.0"
 
 Public Sub xlcsr_button(control As IRibbonControl)
     Dim tag As String
@@ -20,7 +23,8 @@ Public Sub xlcsr_button(control As IRibbonControl)
             " / open or create a workbook first", vbInformation, Zh(TITLE)
         Exit Sub
     End If
-    RunPython "import xlcsr.excel as x; x.dispatch('" & tag & "')"
+    RunPython "import xlcsr.excel as x; x.dispatch('" & tag & "', built='" & BUILT_XLWINGS & _
+        "', xlcsr='" & BUILT_XLCSR & "')"
 End Sub
 
 Private Function IsSafeTag(ByVal tag As String) As Boolean

@@ -13,11 +13,30 @@ a write to a protected sheet (value, fill, format, note, clear) raises `FakeComE
 `FakeExcel.properties` ("Last Author" from the file's cp:lastModifiedBy); a property Excel holds no
 value for raises, as Excel does. Fetching `.api` itself is not counted (xlwings hands back the COM
 object it holds); the calls on it are.
+
+A sheet is in one of Excel's three states (`SheetData.state`, openpyxl's sheet_state names):
+"visible", "hidden" (Format ▸ Unhide lists it) or "veryHidden" (only the object model shows it
+again). `sheet.visible` is True for a visible sheet only and sets visible or hidden;
+`sheet.api.Visible` is Excel's XlSheetVisibility (-1 visible, 0 hidden, 2 very hidden). As in
+Excel, the last visible sheet cannot be hidden, a hidden sheet cannot be activated, hiding the active
+sheet activates its neighbour, and a sheet added is active.
+
+The application's state is Excel's too: `screen_updating`, `enable_events`, `calculation`
+('automatic', 'manual', 'semiautomatic') and `status_bar` (False while Excel has it) on `FakeExcel`,
+read and set through `app.screen_updating` / `app.enable_events` / `app.calculation` /
+`app.status_bar` or their COM names on `app.api` (ScreenUpdating, EnableEvents, Calculation as
+XlCalculation: -4105 automatic, -4135 manual, 2 semiautomatic; StatusBar). Every status bar text
+is kept in `status`. A value written while events are on is a Worksheet_Change the user's macros
+would see (`change_events`, the sheets' names); one written while calculation is automatic is a
+recalculation (`recalculations`). Each sheet keeps its selection (`SheetData.selection`, its first
+cell the active cell); `book.selection` is the active sheet's, None while `shape_selected` (a chart
+or a picture is selected, as xlwings gives it).
 """
 
 from __future__ import annotations
 
 import re
+import unittest.mock
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -94,10 +113,11 @@ class SheetData:
     bold: set[Cell] = field(default_factory=set)
     widths: dict[int, float] = field(default_factory=dict)  # column → width in characters (Excel's ColumnWidth)
     hidden: set[int] = field(default_factory=set)  # hidden columns (ColumnWidth 0; setting a width shows them)
-    visible: bool = True
+    state: str = "visible"  # "visible", "hidden" or "veryHidden" (openpyxl's sheet_state)
     rules: list[FakeRule] = field(default_factory=list)  # conditional formats, first evaluated first
     tables: list[FakeTable] = field(default_factory=list)
-    active: Cell = (1, 1)
+    active: Cell = (1, 1)  # the active cell (conditional formats read relative references from it)
+    selection: list[Cell] | None = None  # the cells selected, the active one first (None: the active cell alone)
     protected: bool = False  # Excel's sheet protection (all cells locked, as Excel's default)
     password: str | None = None  # the protection's password, None for none
     protection_log: list[tuple[str, dict[str, object]]] = field(default_factory=list)  # Protect/Unprotect calls
@@ -154,7 +174,14 @@ class FakeExcel:
         self.alerts: list[str] = []
         self.answers: list[str] = []
         self.opened: list[str] = []
-        self.status: list[object] = []
+        self.status: list[object] = []  # every status bar text set, in order
+        self.status_bar: object = False  # False: Excel has the status bar
+        self.screen_updating = True
+        self.enable_events = True
+        self.calculation = "automatic"
+        self.change_events: list[str] = []  # a sheet's name for each value written while events were on
+        self.recalculations = 0  # values written while calculation was automatic
+        self.shape_selected = False  # a chart or picture selected: book.selection is None
         self.names: dict[str, str] = {}
         self.active_sheet: str | None = None
         self.properties: dict[str, object] = {}  # BuiltinDocumentProperties by name ("Last Author")
@@ -168,7 +195,7 @@ class FakeExcel:
         formulas = openpyxl.load_workbook(path)
         values = openpyxl.load_workbook(path, data_only=True)
         for ws in formulas.worksheets:
-            sheet = excel.sheets.setdefault(ws.title, SheetData(ws.title, visible=ws.sheet_state == "visible"))
+            sheet = excel.sheets.setdefault(ws.title, SheetData(ws.title, state=ws.sheet_state))
             shown = values[ws.title]
 
             for row in ws.iter_rows():
@@ -205,6 +232,9 @@ class FakeExcel:
         if formulas.properties.lastModifiedBy:
             excel.properties["Last Author"] = formulas.properties.lastModifiedBy
         excel.date1904 = bool(formulas.epoch.year == 1904)
+        active = formulas.active
+        if active is not None and active.title in excel.sheets and active.sheet_state == "visible":
+            excel.active_sheet = active.title  # the sheet the file was saved on
         return excel
 
     def count(self, what: str) -> None:
@@ -225,6 +255,7 @@ class FakeExcel:
         sheets.__getitem__.side_effect = self._counted("sheets[]", self._sheet_by_key)
         sheets.__len__.side_effect = self._counted("len(sheets)", lambda: len(self.sheets))
         sheets.add.side_effect = self._counted("sheets.add", self._add_sheet)
+        self._property(sheets, "active", lambda: self._sheet(self._active()))
         self._property(book, "sheets", lambda: sheets)
         app = self._app()
         self._property(book, "app", lambda: app)
@@ -232,9 +263,16 @@ class FakeExcel:
         names.add.side_effect = self._counted("names.add", lambda name, refers_to: self.names.__setitem__(
             name, refers_to))
         self._property(book, "names", lambda: names)
-        self._property(book, "selection", lambda: self._range(self._active(), [self._active().active]))
+        self._property(book, "selection", self._selection)
         self._api(book, _BookApi(self))
         return book
+
+    def _selection(self) -> Any:
+        """The active sheet's selected cells as a Range (None for a selected chart or picture)."""
+        if self.shape_selected:
+            return None
+        data = self._active()
+        return self._range(data, data.selection or [data.active])
 
     @staticmethod
     def _api(fake: Any, api: object) -> None:
@@ -247,12 +285,25 @@ class FakeExcel:
     def _app(self) -> Any:
         app = mock.create_autospec(xw.App, instance=True, spec_set=True)
         app.alert.side_effect = self._counted("alert", self._alert)
-        self._property(app, "status_bar", lambda: None, self.status.append)
-        self._property(app, "screen_updating", lambda: True, lambda value: None)
+        for name in ("status_bar", "screen_updating", "enable_events", "calculation"):
+            self._property(app, name, lambda name=name: getattr(self, name),
+                           lambda value, name=name: self._set_app(name, value))
+        self._property(app, "selection", self._selection)
+        self._api(app, _AppApi(self))
         books = mock.create_autospec(xw.main.Books, instance=True, spec_set=True)
         books.open.side_effect = self._counted("books.open", lambda path, **_: self.opened.append(path))
         self._property(app, "books", lambda: books)
         return app
+
+    def _set_app(self, name: str, value: object) -> None:
+        """Application.ScreenUpdating / EnableEvents / Calculation / StatusBar, checked as Excel checks them."""
+        if name == "calculation" and value not in _CALCULATION:
+            raise FakeComError(f"Unable to set the Calculation property of the Application class ({value!r})")
+        if name in ("screen_updating", "enable_events"):
+            value = bool(value)
+        if name == "status_bar":
+            self.status.append(value)
+        setattr(self, name, value)
 
     def _alert(self, text: str, **kwargs: object) -> str | None:
         """Show a message box; a question is answered from `answers` (the user's clicks), in order."""
@@ -266,19 +317,45 @@ class FakeExcel:
         return self._sheet(self.sheets[name])
 
     def _add_sheet(self, name: str, before: Any = None, after: Any = None) -> Any:
+        """Sheets.Add: the new sheet is the active one, as in Excel."""
         self.sheets[name] = SheetData(name)
+        self.active_sheet = name
         return self._sheet(self.sheets[name])
+
+    def _activate(self, data: SheetData) -> None:
+        if data.state != "visible":
+            raise FakeComError(f"Activate method of Worksheet class failed ({data.name} is hidden)")
+        self.active_sheet = data.name
+
+    def set_state(self, data: SheetData, state: str) -> None:
+        """Show or hide a sheet as Excel does (the last visible one stays, the active one passes on)."""
+        if state not in _STATES:
+            raise FakeComError(f"Unable to set the Visible property of the Worksheet class ({state!r})")
+        if state == data.state:
+            return
+        shown = [name for name, sheet in self.sheets.items() if sheet.state == "visible"]
+        if state != "visible" and shown == [data.name]:
+            raise FakeComError("Unable to set the Visible property of the Worksheet class: "
+                               "a workbook must contain at least one visible worksheet")
+        data.state = state
+        if state != "visible" and self._active().name == data.name:
+            order = list(self.sheets)
+            at = order.index(data.name)
+            after = [n for n in order[at + 1:] if self.sheets[n].state == "visible"]
+            before = [n for n in order[:at] if self.sheets[n].state == "visible"]
+            self.active_sheet = (after or before[::-1])[0]
 
     def _sheet(self, data: SheetData) -> Any:
         sheet = mock.create_autospec(xw.Sheet, instance=True, spec_set=True)
         self._property(sheet, "name", lambda: data.name)
         self._property(sheet, "used_range", lambda: self._range(data, _used_cells(data)))
-        self._property(sheet, "visible", lambda: data.visible, lambda v: setattr(data, "visible", bool(v)))
+        self._property(sheet, "visible", lambda: data.state == "visible",
+                       lambda v: self.set_state(data, "visible" if v else "hidden"))
         sheet.range.side_effect = self._counted("range", lambda *a: self._range(
             data, _address_cells(a), address=a[0] if len(a) == 1 and isinstance(a[0], str) else None))
-        sheet.clear.side_effect = self._counted("clear", data.clear)
+        sheet.clear.side_effect = self._counted("clear", lambda: (data.clear(), self._changed(data)))
         sheet.autofit.side_effect = self._counted("autofit", lambda *a, **k: None)
-        sheet.activate.side_effect = self._counted("activate", lambda: setattr(self, "active_sheet", data.name))
+        sheet.activate.side_effect = self._counted("activate", lambda: self._activate(data))
         self._property(sheet, "cells", lambda: self._range(data, [(1, 1)], whole=True))
         tables = mock.create_autospec(xw.main.Tables, instance=True, spec_set=True)
         tables.__iter__.side_effect = self._counted("tables.iter", lambda: iter(
@@ -316,6 +393,7 @@ class FakeExcel:
             for i, row in enumerate(table):
                 for j, v in enumerate(row):
                     data.write((rows[0] + i, cols[0] + j), v)
+            self._changed(data)
 
         def formula() -> object:
             shown = {cell: data.formulas.get(cell, _as_formula_text(data.values.get(cell))) for cell in cells}
@@ -367,7 +445,7 @@ class FakeExcel:
         rng.add_note.side_effect = self._counted("add_note", lambda text: (data.guard(), data.notes.__setitem__(
             cells[0], text)))
         self._property(rng, "sheet", lambda: self._sheet(data))
-        rng.select.side_effect = self._counted("select", lambda: self._select(data, cells[0]))
+        rng.select.side_effect = self._counted("select", lambda: self._select(data, cells))
         self._property(rng, "conditional_formats", lambda: self._formats(data, cells, whole, address))
         return rng
 
@@ -389,10 +467,17 @@ class FakeExcel:
                     part[to] = source[(r, c)]
             (target.bold.add if (r, c) in data.bold else target.bold.discard)(to)
 
-    def _select(self, data: SheetData, cell: Cell) -> None:
+    def _select(self, data: SheetData, cells: list[Cell]) -> None:
         if (self.active_sheet or next(iter(self.sheets))) != data.name:
             raise RuntimeError("Select method of Range class failed")  # Excel selects on the active sheet only
-        data.active = cell
+        data.active, data.selection = cells[0], list(cells)
+
+    def _changed(self, data: SheetData) -> None:
+        """A write Excel would follow with Worksheet_Change (events on) and a recalculation (automatic)."""
+        if self.enable_events:
+            self.change_events.append(data.name)
+        if self.calculation == "automatic":
+            self.recalculations += 1
 
     # -- conditional formats --
 
@@ -457,10 +542,23 @@ class FakeExcel:
 
 
 class _SheetApi:
-    """Worksheet's COM object: its protection."""
+    """Worksheet's COM object: its protection and its Visible (XlSheetVisibility)."""
 
     def __init__(self, excel: FakeExcel, data: SheetData):
         self._excel, self._data = excel, data
+
+    @property
+    def Visible(self) -> int:  # noqa: N802 - COM names
+        self._excel.count("api.Visible")
+        return {state: code for code, state in _VISIBILITY.items()}[self._data.state]
+
+    @Visible.setter
+    def Visible(self, value: object) -> None:  # noqa: N802
+        self._excel.count("api.Visible")
+        code = -1 if value is True else 0 if value is False else value
+        if code not in _VISIBILITY:
+            raise FakeComError(f"Unable to set the Visible property of the Worksheet class ({value!r})")
+        self._excel.set_state(self._data, _VISIBILITY[code])
 
     def Protect(self, Password: str | None = None, **options: object) -> None:  # noqa: N802, N803 - COM names
         self._excel.count("api.Protect")
@@ -475,6 +573,48 @@ class _SheetApi:
         if self._data.protected and self._data.password and Password != self._data.password:
             raise FakeComError("The password you supplied is not correct.")
         self._data.protected, self._data.password = False, None
+
+
+class _AppApi:
+    """Application's COM object: the state xlcsr sets around its writes, under their COM names, and
+    GetOpenFilename (a MagicMock per app, for the test to answer: `app.api.GetOpenFilename.return_value`)."""
+
+    def __init__(self, excel: FakeExcel):
+        self._excel = excel
+        # unittest.mock's own MagicMock: benchmarks/ribbon.py swaps this module's `mock` for cheap autospecs
+        self.GetOpenFilename = unittest.mock.MagicMock(name="GetOpenFilename")  # noqa: N815 - COM name
+
+    def _get(self, name: str) -> object:
+        self._excel.count(f"api.{name}")
+        return getattr(self._excel, _APP_NAMES[name])
+
+    def _set(self, name: str, value: object) -> None:
+        self._excel.count(f"api.{name}")
+        self._excel._set_app(_APP_NAMES[name], value)
+
+    ScreenUpdating = property(lambda self: self._get("ScreenUpdating"),
+                              lambda self, v: self._set("ScreenUpdating", v))
+    EnableEvents = property(lambda self: self._get("EnableEvents"), lambda self, v: self._set("EnableEvents", v))
+    StatusBar = property(lambda self: self._get("StatusBar"), lambda self, v: self._set("StatusBar", v))
+
+    @property
+    def Calculation(self) -> int:  # noqa: N802
+        self._excel.count("api.Calculation")
+        return _CALCULATION[self._excel.calculation]
+
+    @Calculation.setter
+    def Calculation(self, value: int) -> None:  # noqa: N802
+        self._excel.count("api.Calculation")
+        names = {code: name for name, code in _CALCULATION.items()}
+        if value not in names:
+            raise FakeComError(f"Unable to set the Calculation property of the Application class ({value!r})")
+        self._excel._set_app("calculation", names[value])
+
+
+_CALCULATION = {"automatic": -4105, "manual": -4135, "semiautomatic": 2}  # XlCalculation
+_VISIBILITY = {-1: "visible", 0: "hidden", 2: "veryHidden"}  # XlSheetVisibility → openpyxl's sheet_state
+_STATES = tuple(_VISIBILITY.values())
+_APP_NAMES = {"ScreenUpdating": "screen_updating", "EnableEvents": "enable_events", "StatusBar": "status_bar"}
 
 
 class _BookApi:

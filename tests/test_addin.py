@@ -27,12 +27,12 @@ from xlcsr.excel.addin.cfb import compound_file
 from xlcsr.excel.addin.install import addin_folder, user_config_path
 from xlcsr.excel.addin.ovba_patch import UPSTREAM_COPYTOKEN_HELP, compressor, copytoken_help
 from xlcsr.excel.addin.sources import (
-    DISPATCHER_BAS,
     MACROS_DIR,
     SOURCE_NAMES,
     TAG_PATTERN,
     addin_sources,
     crlf,
+    dispatcher_bas,
     read_macros,
     xlwings_bas,
 )
@@ -102,9 +102,12 @@ def test_a_new_table_entry_is_a_new_group_and_button() -> None:
 HOW_TO_REFRESH = 'refresh with: python -c "from xlcsr.excel.addin import write_macros; write_macros()"'
 
 
-def test_committed_customui_and_dispatcher_are_fresh() -> None:
+def test_committed_customui_is_fresh() -> None:
     assert (MACROS_DIR / "customUI.xml").read_bytes() == ribbon_xml().encode("utf-8"), HOW_TO_REFRESH
-    assert (MACROS_DIR / "xlcsr.bas").read_bytes() == crlf(DISPATCHER_BAS).encode("utf-8"), HOW_TO_REFRESH
+
+
+def test_committed_dispatcher_is_fresh() -> None:
+    assert (MACROS_DIR / "xlcsr.bas").read_bytes() == dispatcher_bas().encode("utf-8"), HOW_TO_REFRESH
 
 
 def test_dispatcher_guards_the_tag_and_calls_dispatch() -> None:
@@ -112,7 +115,8 @@ def test_dispatcher_guards_the_tag_and_calls_dispatch() -> None:
     assert text.startswith('Attribute VB_Name = "xlcsr"\r\n') and "\n" not in text.replace("\r\n", "")
     assert "Public Sub xlcsr_button(control As IRibbonControl)" in text
     assert 'Like "[a-z_]"' in text
-    assert """RunPython "import xlcsr.excel as x; x.dispatch('" & tag & "')\"""" in text
+    assert ("""RunPython "import xlcsr.excel as x; x.dispatch('" & tag & "', built='" & BUILT_XLWINGS & _\r\n"""
+            """        "', xlcsr='" & BUILT_XLCSR & "')\"""") in text
     assert "If ActiveWorkbook Is Nothing Then" in text  # RunPython needs one; say so instead of error 91
 
 
@@ -291,7 +295,8 @@ def test_libreoffice_imports_the_vba_project(xlam: Path, tmp_path: Path) -> None
     with zipfile.ZipFile(tmp_path / "xlcsr.ods") as ods:
         basic = {name: ods.read(name).decode("utf-8") for name in ods.namelist() if name.startswith("Basic/VBAProject/")}
     assert {"Basic/VBAProject/xlcsr.xml", "Basic/VBAProject/xlwings.xml", "Basic/VBAProject/Dictionary.xml"} <= set(basic)
-    assert "x.dispatch(&apos;&quot; &amp; tag &amp; &quot;&apos;)" in basic["Basic/VBAProject/xlcsr.xml"]
+    assert "x.dispatch(&apos;&quot; &amp; tag &amp; &quot;&apos;, built=&apos;&quot; &amp; BUILT_XLWINGS" in \
+        basic["Basic/VBAProject/xlcsr.xml"]
     assert "Public Function RunPython(PythonCommand As String)" in basic["Basic/VBAProject/xlwings.xml"]
     assert 'script:moduleType="class"' in basic["Basic/VBAProject/Dictionary.xml"]
 

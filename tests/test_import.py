@@ -459,7 +459,7 @@ def test_the_import_button_imports_the_chosen_file_beside_it_and_opens_it(legacy
     message = dispatch("import", book=book, today=date(2026, 11, 25))
     made = tmp_path / "顾客特殊要求清单-导入-20261125.xlsx"
     assert excel.opened == [str(made)] and made.exists()
-    assert "G6" in message and "下周" in message and str(made) in message
+    assert "G6" in message and "下周" in message and made.name in message and "同一文件夹" in message
     book.app.api.GetOpenFilename.return_value = False  # the user pressed Cancel
     assert "已取消" in dispatch("import", book=book, today=date(2026, 11, 25))
     assert excel.opened == [str(made)]

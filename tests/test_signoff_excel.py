@@ -58,7 +58,7 @@ def test_signoff_button_writes_the_same_workbooks_as_the_command(tmp_path: Path)
     assert "已生成 2 份会签表" in message and "2 个案件转为评审中" in message
     assert statuses(excel) == ["评审中", "评审中"]
     assert (live.parent / ".xlcsr" / "xlcsr.sqlite").is_file()  # the key lives beside the open workbook
-    assert excel.sheets["_xlcsr"].visible is False
+    assert excel.sheets["_xlcsr"].state == "veryHidden"
 
 
 def test_collect_button_applies_the_picked_files_like_the_command(tmp_path: Path) -> None:

@@ -44,6 +44,20 @@ def user_config_path() -> Path:
     return user_config_path()
 
 
+def built_with_text(xlam: Path) -> str:
+    """"xlwings 0.37.8, xlcsr 0.1.0" as recorded in the add-in at `xlam`, or "" when it records none."""
+    from xlcsr.excel.addin.versions import built_with
+
+    built = built_with(xlam)
+    return "" if built is None else f"xlwings {built.xlwings}, xlcsr {built.xlcsr}"
+
+
+def check_versions(xlam: Path) -> list[str]:
+    from xlcsr.excel.addin.versions import check_versions
+
+    return check_versions(xlam)
+
+
 @addin_app.command(cls=XlcsrCommand)
 def build(
     out: Annotated[Path, typer.Option(
@@ -54,7 +68,8 @@ def build(
     Example: xlcsr addin build --out dist/xlcsr.xlam
     """
     path = build_addin(out)
-    render.console.print(f"已生成加载项 / add-in built: {path}")
+    versions = built_with_text(path)
+    render.console.print(f"已生成加载项 / add-in built: {path}" + (f"（{versions}）" if versions else ""))
 
 
 @addin_app.command(cls=XlcsrCommand)
@@ -71,6 +86,8 @@ def install(
     existed = config.exists()
     path = install_addin(xlam)
     render.console.print(f"已安装 / installed: {path}")
+    for problem in check_versions(path):
+        render.console.print(f"注意 / warning: {problem}", markup=False)
     if not existed and config.exists():
         render.console.print(f"Python 解释器已写入 / interpreter recorded in {config}: {sys.executable}")
     else:

@@ -22,6 +22,7 @@ from xlcsr.cli import render
 from xlcsr.cli.addin import addin_app
 from xlcsr.cli.audit import diff_command, history_command
 from xlcsr.cli.columns import columns_command
+from xlcsr.cli.doctor import doctor_command
 from xlcsr.cli.import_command import import_command
 from xlcsr.cli.options import Lang, Today, XlcsrCommand, XlcsrGroup, exits_cleanly, today_or_now
 from xlcsr.cli.record import record_command
@@ -155,6 +156,7 @@ app.command("restore", cls=XlcsrCommand)(exits_cleanly(restore_command))
 app.command("history", cls=XlcsrCommand)(exits_cleanly(history_command))
 app.command("diff", cls=XlcsrCommand)(exits_cleanly(diff_command))
 app.command("track", cls=XlcsrCommand)(exits_cleanly(track_command))
+app.command("doctor", cls=XlcsrCommand)(exits_cleanly(doctor_command))
 app.add_typer(addin_app, name="addin")
 for _command in addin_app.registered_commands:
     _command.callback = exits_cleanly(_command.callback)

@@ -5,6 +5,9 @@
 
 Adding a button is one entry here: the ribbon XML (`xlcsr.excel.addin.ribbon`) and `dispatch` both read
 this table. `action` names a function in `xlcsr.excel.button_actions` taking the calling xlwings Book.
+`image` is a built-in Office icon listed in `imagemso.txt` beside this module (Microsoft's published
+imageMso table; `tests/test_ribbon_messages.py` checks it): Excel drops an icon it does not know, or
+the whole group.
 """
 
 from __future__ import annotations
@@ -23,11 +26,11 @@ class Button:
 
 
 BUTTONS: tuple[Button, ...] = (
-    Button("validate", "校验", "ReviewAcceptChange", "校验清单并标出问题单元格，问题列在「校验结果」表",
+    Button("validate", "校验", "DataValidationCircleInvalid", "校验清单并标出问题单元格，问题列在「校验结果」表",
            "validate_book"),
-    Button("assign", "分配案件号", "NumberingGallery", "为有效行分配案件号，补齐截止日期与处理状态",
+    Button("assign", "分配案件号", "Numbering", "为有效行分配案件号，补齐截止日期与处理状态",
            "assign_book"),
-    Button("highlight", "标记逾期", "ConditionalFormattingMenu",
+    Button("highlight", "标记逾期", "ReviewHighlightChanges",
            "用条件格式标出逾期（红）、即将到期（黄）和已完成（灰）的案件，刷新「逾期天数」列", "highlight_book"),
     Button("remind", "发送提醒", "FileSendAsAttachment",
            "先预览谁会收到哪些逾期与即将到期的案件，确认后发送提醒邮件（读取工作簿所在文件夹的 xlcsr.toml）",
@@ -46,6 +49,9 @@ BUTTONS: tuple[Button, ...] = (
     Button("track", "记录变更", "ReviewTrackChanges",
            "把自上次记录以来的改动记入「变更记录」；已会签案件的要求改动后重新发起受影响部门的会签",
            "track_book", "会签"),
+    Button("doctor", "诊断", "Help",
+           "检查 Python、xlwings 与加载项版本、配置文件、邮件服务器、每晚任务和清单文件夹，并给出解决办法",
+           "doctor_book", "帮助"),
 )
 
 BUTTON_BY_TAG: dict[str, Button] = {b.tag: b for b in BUTTONS}

@@ -6,11 +6,17 @@
 Each sheet is read in one bulk call for its values and one for its formulas; writes go in
 contiguous blocks and multi-area ranges, so the number of calls follows the number of changes,
 never the number of rows. Everything is planned before the first write.
+
+Every write leaves Excel as the user had it (`_quiet`): screen updating, events and automatic
+calculation off while it writes and given back after, also when the write fails; the active sheet
+and the selection as they were; the status bar counting the blocks of a long write. xlcsr's state
+sheet `_xlcsr` is very hidden, as the file writer leaves it: Format ▸ Unhide does not list it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
@@ -46,6 +52,10 @@ from xlcsr.workbook.state import state_rows
 MARK_COLOR = tuple(int(ERROR_FILL[i:i + 2], 16) for i in (2, 4, 6))  # (255, 199, 206)
 REJECTED_COLOR = tuple(int(REJECTED_FILL[i:i + 2], 16) for i in (2, 4, 6))
 MAX_ADDRESS = 250  # Excel refuses range addresses longer than 255 characters
+VERY_HIDDEN = 2  # XlSheetVisibility.xlSheetVeryHidden: only the object model shows the sheet again
+MANUAL = "manual"  # xlwings' name for xlCalculationManual (-4135)
+LONG_WRITE = 50  # blocks: a shorter write leaves the status bar alone
+PROGRESS_STEPS = 10  # a long write tells the status bar about this many times
 _TEXT_TRIGGERS = ("=", "+", "-", "@")
 TEXT_FORMAT = "@"  # Excel's number format that keeps what is typed as text
 
@@ -60,6 +70,7 @@ class LiveBook:
         self._names: list[str] | None = None
         self._read: dict[str, tuple[Any, list[list[object]]]] = {}
         self._store: ChangeStore | None = None
+        self._writing: _quiet | None = None  # Excel's settings kept while a write runs
 
     @property
     def path(self) -> Path:
@@ -132,20 +143,21 @@ class LiveBook:
         by_column: dict[str, dict[int, object]] = defaultdict(dict)
         for (row, key), value in plan.values.items():
             by_column[key][row] = value
-        with _quiet(self.book):
+        runs = [(key, first, values) for key, cells in by_column.items() for first, values in _runs(cells)]
+        with self.quietly(blocks=len(runs)) as quiet:
             plan.added = [place_new_column(register, columns, key) for key in plan.new_fields(columns)]
             for column in plan.added:
                 _add_column(sheet, register.header_row, column)
             added = {column.key for column in plan.added}
-            for key, cells in by_column.items():
+            for key, first, values in runs:
                 column = columns[key]
-                for first, values in _runs(cells):
-                    target = sheet.range((first, column.index + 1), (first + len(values) - 1, column.index + 1))
-                    if key == "case_no" and key in added:  # a new column of case numbers: text, also when retyped
-                        target.number_format = TEXT_FORMAT
-                    target.value = [[_cell(v)] for v in values]
-                    if any(isinstance(v, date) for v in values):
-                        target.number_format = DATE_FORMAT
+                target = sheet.range((first, column.index + 1), (first + len(values) - 1, column.index + 1))
+                if key == "case_no" and key in added:  # a new column of case numbers: text, also when retyped
+                    target.number_format = TEXT_FORMAT
+                target.value = [[_cell(v)] for v in values]
+                if any(isinstance(v, date) for v in values):
+                    target.number_format = DATE_FORMAT
+                quiet.advance()
             for column in plan.added:
                 _widen(sheet, register.header_row, column, plan.column_values(column.key))
             state = dict(register.state)
@@ -157,11 +169,19 @@ class LiveBook:
         state = dict(register.state)
         previous = dict(state.get("marks", {}))
         originals = {ref: sheet.range(ref).color for ref in plan.cells}
-        with _quiet(self.book):
-            self._clear_marks(sheet, previous, set(plan.cells))
-            for address in _addresses(plan.cells):
+        addresses = list(_addresses(plan.cells))
+        cleared = len(previous.get("notes") or []) + len(previous.get("cells") or {}) \
+            if previous.get("sheet") == register.sheet else 0
+        with self.quietly(blocks=cleared + len(addresses) + len(plan.notes)) as quiet:
+            self._clear_marks(sheet, previous, set(plan.cells), quiet)
+            for address in addresses:
                 sheet.range(address).color = MARK_COLOR
-            noted = [ref for ref, text in plan.notes.items() if self._note(sheet, ref, text)]
+                quiet.advance()
+            noted = []
+            for ref, text in plan.notes.items():
+                if self._note(sheet, ref, text):
+                    noted.append(ref)
+                quiet.advance()
             self._write_result(plan)
             state["marks"] = {"sheet": register.sheet, "front": "excel", "notes": noted,
                               "cells": {ref: {"fill": solid_fill(_hex(originals[ref]))} for ref in plan.cells}}
@@ -169,9 +189,10 @@ class LiveBook:
 
     def write_settings_cells(self, register: Register, cells: dict[str, str]) -> None:
         sheet = self.book.sheets[SETTINGS_SHEET]
-        with _quiet(self.book):
+        with self.quietly(blocks=len(cells)) as quiet:
             for ref, text in cells.items():
                 sheet.range(ref).value = "'" + text if text[:1] in "=+-@" else text
+                quiet.advance()
 
     def write_highlight(self, register: Register, plan: HighlightPlan) -> None:
         """Rules through xlwings' conditional_formats; the 逾期天数 column and the legend as blocks."""
@@ -179,10 +200,11 @@ class LiveBook:
         state = dict(register.state)
         previous = state.get(STATE_KEY) if isinstance(state.get(STATE_KEY), dict) else {}
         column = plan.column.index + 1
-        with _quiet(self.book):
+        areas = [list(_rule_areas(rule)) for rule in plan.rules]
+        with self.quietly(blocks=sum(map(len, areas))) as quiet:
             for name, reference in plan.names.items():
                 self.book.names.add(name, "=" + reference)
-            self._replace_rules(sheet, plan)
+            self._replace_rules(sheet, plan, areas, quiet)
             if plan.new_column:
                 _add_column(sheet, register.header_row, plan.column)
             if plan.values:
@@ -198,30 +220,55 @@ class LiveBook:
             state[STATE_KEY] = entry
             self._write_state(state)
 
+    @contextlib.contextmanager
+    def quietly(self, *, blocks: int = 0) -> Iterator[_quiet]:
+        """Excel kept as the user had it (`_quiet`) around a write of `blocks` blocks. Every write
+        runs in one; writes inside an outer one (a caller's around several) share it, so Excel's
+        settings are read and given back once.
+
+            with live.quietly():
+                commands.assign_case_numbers(live, today=today)  # the change log's write and assign's
+        """
+        if self._writing is not None:
+            self._writing.blocks += blocks
+            yield self._writing
+            return
+        with _quiet(self.book, blocks=blocks) as quiet:
+            self._writing = quiet
+            try:
+                yield quiet
+            finally:
+                self._writing = None
+
+    def _before_moving(self) -> None:
+        """Adding, hiding or activating a sheet comes next: the user's selection is read first."""
+        if self._writing is not None:
+            self._writing.keep_selection()
+
     # -- helpers --
 
-    def _replace_rules(self, sheet: Any, plan: HighlightPlan) -> None:
-        """Delete xlcsr's earlier rules, then add the plan's so that they run in the plan's order.
+    def _replace_rules(self, sheet: Any, plan: HighlightPlan, areas: list[list[tuple[str, str]]],
+                       quiet: _quiet) -> None:
+        """Delete xlcsr's earlier rules, then add the plan's so that they run in the plan's order;
+        `areas`: each rule's (address, formula) pieces (`_rule_areas`).
 
         Excel reads the relative references of a new rule from the active cell (KB 895562), so the
-        rule's top-left cell is selected first; the user's selection is given back afterwards.
+        rule's top-left cell is selected first; `_quiet` gives the user's selection back afterwards.
         """
         formats = sheet.cells.conditional_formats
         ours = [i for i, rule in enumerate(formats)
                 if rule.type == "custom" and rule_signature(rule.formula or "") in plan.remove]
         for index in reversed(ours):
             formats[index].delete()
-        selection = self.book.selection
+        self._before_moving()
         sheet.activate()
-        for rule in reversed(plan.rules):  # Excel puts each new rule on top
-            for address, formula in _rule_areas(rule):
+        for rule, pieces in reversed(list(zip(plan.rules, areas, strict=True))):  # Excel puts each new rule on top
+            for address, formula in pieces:
                 sheet.range(address.split(",")[0].split(":")[0]).select()
                 sheet.range(address).conditional_formats.add_custom(
                     "=" + formula, fill_color="#" + rule.fill[2:], font_color="#" + rule.font[2:],
                     stop_if_true=rule.stop_if_true)
-        if selection is not None:
-            selection.sheet.activate()
-            selection.select()
+                quiet.advance()
 
     @staticmethod
     def _write_legend(sheet: Any, plan: HighlightPlan, before: dict[str, str | None]) -> dict[str, str | None]:
@@ -245,16 +292,18 @@ class LiveBook:
         return colors
 
 
-    def _clear_marks(self, sheet: Any, previous: dict[str, Any], keep: set[str]) -> None:
+    def _clear_marks(self, sheet: Any, previous: dict[str, Any], keep: set[str], quiet: _quiet) -> None:
         if previous.get("sheet") != sheet.name:
             return
         for ref in previous.get("notes") or []:  # the cells xlcsr annotated, whichever front did
             note = sheet.range(ref).note
             if note is not None:
                 note.delete()
-        for ref, entry in dict(previous.get("cells", {})).items():
+            quiet.advance()
+        for ref, entry in dict(previous.get("cells") or {}).items():
             if ref not in keep and sheet.range(ref).color == MARK_COLOR:
                 _restore_fill(sheet.range(ref), recorded_fill(entry))
+            quiet.advance()
 
     @staticmethod
     def _note(sheet: Any, ref: str, text: str) -> bool:
@@ -278,7 +327,8 @@ class LiveBook:
     def write_review(self, register: Register, change: ReviewWrite) -> None:
         """Statuses, 完成日期 and 落实情况 as runs of cells; new 会签记录 rows as one block at its bottom."""
         sheet = self.book.sheets[register.sheet]
-        with _quiet(self.book):
+        blocks = sum(_run_count(values) for values in (change.statuses, change.closed, change.progress))
+        with self.quietly(blocks=blocks) as quiet:
             for key, values in (("status", change.statuses), ("closed", change.closed)):
                 if not values:
                     continue
@@ -286,12 +336,12 @@ class LiveBook:
                 column = columns.get(key) or place_new_column(register, columns, key)
                 if key not in register.columns:
                     _add_column(sheet, register.header_row, column)
-                self._write_runs(sheet, column, values)
+                self._write_runs(sheet, column, values, quiet)
             if change.progress:
                 column = place_own_column(register, ROLLOUT_HEADER)
                 if column not in register.extra_columns:
                     _add_column(sheet, register.header_row, column)
-                self._write_runs(sheet, column, change.progress)
+                self._write_runs(sheet, column, change.progress, quiet)
                 for address in _addresses([f"{column.letter}{row}" for row in sorted(change.rejected)]):
                     sheet.range(address).color = REJECTED_COLOR
             if change.entries:
@@ -304,26 +354,30 @@ class LiveBook:
         register id; the two logs protected again (they are unprotected only while xlcsr writes)."""
         logs = [name for name, wanted in ((CHANGELOG_SHEET, write.changes), (SIGNOFF_LOG_SHEET, write.stale))
                 if wanted and name in self.sheet_names()]
-        with _quiet(self.book), ExitStack() as opened:
+        by_key: dict[str, dict[int, object]] = defaultdict(dict)
+        for (row, key), text in write.cells.items():
+            by_key[key][row] = int(text) if key == "revision" and text.isdigit() else text
+        stale = sorted(set(write.stale)) if SIGNOFF_LOG_SHEET in self.sheet_names() else []
+        blocks = sum(map(_run_count, by_key.values())) + len(stale)
+        with self.quietly(blocks=blocks) as quiet, ExitStack() as opened:
             for name in logs:  # a log xlcsr cannot write refuses the whole write before any cell changes
                 opened.enter_context(_unprotected(self.book.sheets[name]))
-            if write.cells:
+            if by_key:
                 sheet = self.book.sheets[register.sheet]
                 columns = dict(register.columns)
-                for key in sorted({key for _, key in write.cells}):
+                for key in sorted(by_key):
                     if key not in columns:
                         _add_column(sheet, register.header_row, place_new_column(register, columns, key))
-                    values = {row: int(text) if key == "revision" and text.isdigit() else text
-                              for (row, k), text in write.cells.items() if k == key}
-                    self._write_runs(sheet, columns[key], values)
+                    self._write_runs(sheet, columns[key], by_key[key], quiet)
             if write.changes:
                 rows = [change_row(change) for change in write.changes]
                 self._append_rows(CHANGELOG_SHEET, changelog_header(), write.log_row, rows,
                                   opened=CHANGELOG_SHEET in logs)
-            if write.stale and SIGNOFF_LOG_SHEET in self.sheet_names():
+            if stale:
                 log = self.book.sheets[SIGNOFF_LOG_SHEET]  # unprotected above
-                for row in sorted(set(write.stale)):
+                for row in stale:
                     log.range((row, len(LOG_HEADERS))).value = str(EntryState.STALE)
+                    quiet.advance()
             if write.protect:
                 for name in (CHANGELOG_SHEET, SIGNOFF_LOG_SHEET):
                     if name in self.sheet_names():
@@ -336,12 +390,13 @@ class LiveBook:
         self.write_changes(register, write)
 
     @staticmethod
-    def _write_runs(sheet: Any, column: Column, values: dict[int, object]) -> None:
+    def _write_runs(sheet: Any, column: Column, values: dict[int, object], quiet: _quiet) -> None:
         for first, run in _runs(values):
             target = sheet.range((first, column.index + 1), (first + len(run) - 1, column.index + 1))
             target.value = [[_cell(v)] for v in run]
             if any(isinstance(v, date) for v in run):
                 target.number_format = DATE_FORMAT
+            quiet.advance()
 
     def _append_log(self, change: ReviewWrite) -> None:
         self._append_rows(SIGNOFF_LOG_SHEET, log_header(), change.log_row,
@@ -367,7 +422,22 @@ class LiveBook:
     def _write_state(self, state: dict[str, object]) -> None:
         sheet = self._own_sheet(STATE_SHEET)
         sheet.range("A1").value = [[key, _cell(text)] for key, text in state_rows(state)]
-        sheet.visible = False
+        self._very_hidden(sheet)
+
+    def _very_hidden(self, sheet: Any) -> None:
+        """Make `sheet` very hidden (Format ▸ Unhide does not list it), as the file writer leaves `_xlcsr`.
+
+        Through the COM object model: Worksheet.Visible read, and set to xlSheetVeryHidden unless it is
+        so already. The read comes first also because it is what fails where `.api` is no COM object:
+        Excel for Mac's appscript reference raises AttributeError for `Visible` but would take an
+        assignment to it silently. There the sheet is merely hidden.
+        """
+        try:
+            if sheet.api.Visible != VERY_HIDDEN:
+                self._before_moving()  # hiding the active sheet activates another
+                sheet.api.Visible = VERY_HIDDEN
+        except Exception:  # noqa: BLE001 - no COM object model (appscript raises its own errors)
+            sheet.visible = False
 
     def _own_sheet(self, name: str) -> Any:
         """xlcsr's own sheet, emptied, or a new one after the last sheet."""
@@ -375,22 +445,102 @@ class LiveBook:
             sheet = self.book.sheets[name]
             sheet.clear()
             return sheet
+        self._before_moving()  # Excel activates the sheet it adds
         sheet = self.book.sheets.add(name, after=self.book.sheets[len(self.sheet_names()) - 1])
         self._names = None
         return sheet
 
 
 class _quiet:
-    """Screen updating off while writing, back on whatever happens."""
+    """Excel kept as the user had it around one write, whatever happens in it.
 
-    def __init__(self, book: Any):
-        self.app = book.app
+        with _quiet(book, blocks=len(runs)) as quiet:
+            for run in runs:
+                ...  # write the run
+                quiet.advance()
 
-    def __enter__(self) -> None:
-        self.app.screen_updating = False
+    Screen updating off, events off (the user's Worksheet_Change macros do not run on xlcsr's blocks)
+    and calculation manual (no recalculation per block) while writing; each given back as it was
+    found, in a `finally`: a setting the user already had (events off, calculation manual) is only
+    read. The selection is read just before the first call that can move it (`keep_selection`:
+    adding a sheet activates it, hiding the active sheet activates another, a rule's cell is
+    selected) and given back with its sheet active again; with a chart or picture selected the
+    active sheet is. A write that moves nothing pays nothing for it. A write of `blocks` ≥
+    LONG_WRITE shows "xlcsr：写入第 3/10 块…" on the status bar about PROGRESS_STEPS times, then
+    gives the status bar back. Calculation goes back before events, so the one recalculation after
+    the write runs no Calculate macro either. A setting that cannot be given back (a COM error) does
+    not stop the others; it is raised after them unless the write itself failed, whose error wins.
+    """
 
-    def __exit__(self, *exc: object) -> None:
-        self.app.screen_updating = True
+    def __init__(self, book: Any, *, blocks: int = 0):
+        self.book, self.app = book, book.app
+        self.blocks = blocks  # grows when a write joins an outer one (`LiveBook.quietly`)
+        self.done = 0
+        self._undo: list[Any] = []  # how to give each changed setting back, in the order changed
+        self._status_kept = self._selection_kept = False
+
+    def __enter__(self) -> _quiet:
+        try:
+            self._switch("screen_updating", False)
+            self._switch("enable_events", False)
+            self._switch("calculation", MANUAL)
+        except BaseException:
+            self.__exit__(*sys.exc_info())
+            raise
+        return self
+
+    def _switch(self, name: str, value: object) -> None:
+        """Set the application's `name` to `value` unless it is so already; remember how it was."""
+        before = getattr(self.app, name)
+        if before != value:
+            setattr(self.app, name, value)
+            self._undo.append(lambda: setattr(self.app, name, before))
+
+    def keep_selection(self) -> None:
+        """Read the user's selection (once) to give it back at the end."""
+        if self._selection_kept:
+            return
+        self._selection_kept = True
+        selection = self.book.selection
+        if selection is None:  # a chart or picture selected: its sheet at least
+            sheet = self.book.sheets.active
+            self._undo.append(sheet.activate)
+            return
+
+        def give_back() -> None:
+            sheet = selection.sheet
+            try:
+                sheet.activate()
+            except Exception:  # noqa: BLE001 - COM: the user was on a sheet the write hid (`_xlcsr`)
+                return  # Excel's neighbour stays active
+            selection.select()
+
+        self._undo.append(give_back)
+
+    def advance(self) -> None:
+        """One block written; on a long write the status bar says how far, every tenth or so."""
+        self.done += 1
+        every = -(-self.blocks // PROGRESS_STEPS)  # a tenth, rounded up
+        if self.blocks < LONG_WRITE or (self.done % every and self.done != self.blocks):
+            return
+        if not self._status_kept:
+            before = self.app.status_bar
+            self._undo.append(lambda: setattr(self.app, "status_bar", before))
+            self._status_kept = True
+        self.app.status_bar = f"xlcsr：写入第 {min(self.done, self.blocks)}/{self.blocks} 块…"
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, *_: object) -> None:
+        failed: Exception | None = None
+        for undo in reversed(self._undo):
+            try:
+                undo()
+            except Exception as exc:  # noqa: BLE001 - COM: give back the rest, then tell
+                failed = failed or exc
+        self._undo.clear()
+        if failed is not None:
+            if error is None:
+                raise failed
+            error.add_note(f"xlcsr could not give Excel's settings back: {failed!r}")
 
 
 class _unprotected:
@@ -492,6 +642,12 @@ def _runs(cells: dict[int, object]) -> Iterator[tuple[int, list[object]]]:
         if i == len(rows) or rows[i] != rows[i - 1] + 1:
             yield rows[start], [cells[r] for r in rows[start:i]]
             start = i
+
+
+def _run_count(cells: dict[int, object]) -> int:
+    """How many runs `_runs` makes of `cells` (the blocks of a column's write)."""
+    rows = sorted(cells)
+    return sum(1 for i, r in enumerate(rows) if i == 0 or r != rows[i - 1] + 1)
 
 
 def _addresses(refs: Sequence[str]) -> Iterator[str]:

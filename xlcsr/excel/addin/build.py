@@ -8,6 +8,8 @@
 The package holds one worksheet, `_xlcsr.conf`: an inactive xlwings config sheet (rename it to
 `xlcsr.conf` inside the add-in to give every user the same interpreter; see `xlcsr.excel.addin.sources`).
 The same sources always build the same bytes (fixed zip times, fixed project id and seeds).
+What it was built with (xlcsr, xlwings) is in the `xlcsr` module's constants and in
+`docProps/custom.xml` (see `xlcsr.excel.addin.versions`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,15 @@ from xml.sax.saxutils import escape
 
 from xlcsr.disk.atomic import check_unlocked, write_atomically
 from xlcsr.domain.errors import AddinUnsupported
-from xlcsr.excel.addin.sources import addin_sources
+from xlcsr.excel.addin.sources import addin_sources, declared_xlwings, dispatcher_built_with, stamp_dispatcher
+from xlcsr.excel.addin.versions import (
+    CUSTOM_PROPERTIES_PART,
+    BuiltWith,
+    check_buildable,
+    custom_properties_xml,
+    installed_xlwings,
+    running_xlcsr,
+)
 from xlcsr.ooxml.styles import MINIMAL_STYLES
 
 ADDIN_NAME = "xlcsr.xlam"
@@ -46,18 +56,38 @@ CONFIG_ROWS = (  # xlwings setting, example value, note (column C is ignored by 
 )
 
 
-def build_addin(out: Path = Path(ADDIN_NAME), *, sources: Mapping[str, str] | None = None) -> Path:
-    """Write the add-in to `out` (a folder gets `xlcsr.xlam`) from `sources` (default: `addin_sources()`)."""
+def build_addin(out: Path = Path(ADDIN_NAME), *, sources: Mapping[str, str] | None = None,
+                xlwings_version: str | None = None) -> Path:
+    """Write the add-in to `out` (a folder gets `xlcsr.xlam`) from `sources` (default: `addin_sources()`).
+
+    Built against `xlwings_version` (default: the installed xlwings), which must be one of
+    `TESTED_XLWINGS` and the version the xlwings module in `sources` names; the add-in records it and
+    this xlcsr's version (AddinUnsupported otherwise, before anything is written).
+    """
+    version = check_buildable(installed_xlwings() if xlwings_version is None else xlwings_version)
+    built = BuiltWith(xlcsr=running_xlcsr(), xlwings=version)
+    texts = dict(addin_sources(built) if sources is None else sources)
+    declared = declared_xlwings(texts["xlwings.bas"])
+    if declared != version:
+        raise AddinUnsupported(
+            f"xlwings.bas 来自 xlwings {declared or '（版本不明）'}，本机 xlwings 为 {version}：请用本机 xlwings"
+            f" 重新生成源文件（write_macros）后再生成加载项 / xlwings.bas is from xlwings {declared or '?'},"
+            f" the installed xlwings is {version}: refresh the sources first")
+    texts["xlcsr.bas"] = stamp_dispatcher(texts["xlcsr.bas"], built)
     out = Path(out)
     if out.is_dir():
         out = out / ADDIN_NAME
     check_unlocked(out)
-    write_atomically(out, addin_bytes(sources if sources is not None else addin_sources()), backup=False)
+    write_atomically(out, addin_bytes(texts), backup=False)
     return out
 
 
 def addin_bytes(sources: Mapping[str, str]) -> bytes:
-    """The `.xlam` package (a zip) built from the source texts named as in macros/."""
+    """The `.xlam` package (a zip) built from the source texts named as in macros/.
+
+    The versions the dispatcher module records (`BUILT_XLWINGS`, `BUILT_XLCSR`) also go into the
+    custom document properties, where `xlcsr.excel.addin.versions.built_with` reads them back.
+    """
     try:  # ms-ovba comes with the excel extra; the rest of xlcsr runs without it
         from xlcsr.excel.addin.vba import (
             WORKBOOK_BASE,
@@ -69,6 +99,10 @@ def addin_bytes(sources: Mapping[str, str]) -> bytes:
     except ImportError:
         raise AddinUnsupported('生成加载项需要 ms-ovba：pip install "xlcsr[excel]" / '
                                "building the add-in needs ms-ovba") from None
+    built = dispatcher_built_with(sources["xlcsr.bas"])
+    if built is None:
+        raise AddinUnsupported("xlcsr.bas 未记录生成时的版本（BUILT_XLWINGS / BUILT_XLCSR）/ "
+                               "xlcsr.bas records no built-with versions")
     modules = [document_module("ThisWorkbook", WORKBOOK_BASE), document_module("Sheet1", WORKSHEET_BASE)]
     modules += [module_from_text(sources[name]) for name in VBA_FILES]
     parts = {
@@ -79,9 +113,11 @@ def addin_bytes(sources: Mapping[str, str]) -> bytes:
              "docProps/core.xml"),
             ("rId3", f"{_OD}/extended-properties", "docProps/app.xml"),
             ("rId4", UI_EXTENSIBILITY, CUSTOM_UI_PART),
+            ("rId5", f"{_OD}/custom-properties", CUSTOM_PROPERTIES_PART),
         ]),
         "docProps/core.xml": _CORE,
         "docProps/app.xml": _APP,
+        CUSTOM_PROPERTIES_PART: custom_properties_xml(built),
         CUSTOM_UI_PART: sources["customUI.xml"],
         "xl/workbook.xml": _WORKBOOK,
         "xl/_rels/workbook.xml.rels": _relationships([
@@ -109,6 +145,7 @@ def _content_types() -> str:
         ("/xl/styles.xml", f"{_SHEET_TYPE}.styles+xml"),
         ("/docProps/core.xml", "application/vnd.openxmlformats-package.core-properties+xml"),
         ("/docProps/app.xml", "application/vnd.openxmlformats-officedocument.extended-properties+xml"),
+        (f"/{CUSTOM_PROPERTIES_PART}", "application/vnd.openxmlformats-officedocument.custom-properties+xml"),
     ]
     return (
         _DECL + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'

@@ -7,6 +7,8 @@
 Excel then lists 「xlcsr 顾客特殊要求」 under File → Options → Add-ins → Excel Add-ins → Go…; tick it once.
 The interpreter goes to the add-in's user config file (`user_config_path`), which xlwings' VBA reads
 when the workbook and the add-in carry no `xlcsr.conf` sheet; an existing file is left untouched.
+VBA reads that file in the ANSI code page (GBK on Chinese Windows), so it is written in it, with an
+8.3 short path for an interpreter the code page cannot hold (`xlcsr.excel.addin.conf`).
 Linux has no Excel: `install_addin` raises `AddinUnsupported` there.
 """
 
@@ -20,6 +22,7 @@ from pathlib import Path
 from xlcsr.disk.atomic import write_atomically
 from xlcsr.domain.errors import AddinUnsupported
 from xlcsr.excel.addin.build import ADDIN_NAME, build_addin
+from xlcsr.excel.addin.conf import ShortPath, ansi_codepage, conf_bytes, vba_readable, windows_short_path
 from xlcsr.excel.addin.sources import PROJECT_NAME
 
 _MAC_OFFICE = Path("Library", "Group Containers", "UBF8T346G9.Office")
@@ -60,25 +63,44 @@ def user_config_path(platform: str | None = None, home: Path | None = None) -> P
     return home / _MAC_EXCEL_DATA / f"{PROJECT_NAME}.conf"
 
 
-def write_user_config(interpreter: str, platform: str | None = None, home: Path | None = None) -> Path | None:
+def user_config_bytes(interpreter: str, platform: str | None = None, *, codepage: str | None = None,
+                      short_path: ShortPath | None = windows_short_path) -> bytes:
+    """The user config naming `interpreter`, in the encoding the add-in's VBA reads it with on `platform`.
+
+    `codepage` defaults to `ansi_codepage` (`mbcs` on Windows); an interpreter path that code page
+    cannot hold is written as its 8.3 short path, or refused (AddinUnsupported).
+    """
+    system = _system(platform)
+    codepage = codepage or ansi_codepage(system)
+    key = "INTERPRETER_WIN" if system == "windows" else "INTERPRETER_MAC"
+    return conf_bytes({key: vba_readable(interpreter, codepage, short_path=short_path)}, codepage)
+
+
+def write_user_config(interpreter: str, platform: str | None = None, home: Path | None = None, *,
+                      codepage: str | None = None, short_path: ShortPath | None = windows_short_path) -> Path | None:
     """Write `"INTERPRETER_WIN"/"INTERPRETER_MAC","<interpreter>"` unless a config file exists already."""
     path = user_config_path(platform, home)
     if path.exists():
         return None
-    key = "INTERPRETER_WIN" if _system(platform) == "windows" else "INTERPRETER_MAC"
+    data = user_config_bytes(interpreter, platform, codepage=codepage, short_path=short_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f'"{key}","{interpreter}"\n', encoding="utf-8")
+    write_atomically(path, data, backup=False)
     return path
 
 
 def install_addin(xlam: Path | None = None, *, platform: str | None = None, home: Path | None = None,
-                  interpreter: str | None = sys.executable) -> Path:
+                  interpreter: str | None = sys.executable, codepage: str | None = None,
+                  short_path: ShortPath | None = windows_short_path) -> Path:
     """Copy `xlam` (default: a freshly built add-in) into Excel's add-in folder; return the copy.
 
     Also writes the user config naming `interpreter` (this Python, which has xlcsr and xlwings)
-    when there is none yet; pass `interpreter=None` to skip that.
+    when there is none yet, in `codepage` (see `user_config_bytes`); pass `interpreter=None` to skip
+    that. A config that cannot be written refuses the install before anything is copied.
     """
     folder = addin_folder(platform, home)
+    config = user_config_path(platform, home)
+    if interpreter and not config.exists():  # refuse before copying: an add-in without its Python cannot run
+        user_config_bytes(interpreter, platform, codepage=codepage, short_path=short_path)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / ADDIN_NAME
     with tempfile.TemporaryDirectory(prefix="xlcsr-addin-") as scratch:
@@ -87,5 +109,5 @@ def install_addin(xlam: Path | None = None, *, platform: str | None = None, home
             raise AddinUnsupported(f"找不到加载项文件 {source} / add-in file not found: {source}")
         write_atomically(target, source.read_bytes(), backup=False)  # WorkbookBusy while Excel holds it
     if interpreter:
-        write_user_config(interpreter, platform, home)
+        write_user_config(interpreter, platform, home, codepage=codepage, short_path=short_path)
     return target

@@ -6,7 +6,10 @@
 
 `addin_sources()` is what `build_addin` packs. The ribbon comes from the button table, the dispatcher
 is `DISPATCHER_BAS` below, and the xlwings module and its `Dictionary` class (needed on macOS) are
-read from the installed xlwings package, so the add-in always matches the xlwings that runs it.
+read from the installed xlwings package, so the add-in always matches the xlwings that runs it: the
+DLL names and `XLWINGS_VERSION` in xlwings' module are set from the installed version
+(`set_xlwings_version`), and the dispatcher's `BUILT_XLWINGS` / `BUILT_XLCSR` constants record what
+the add-in was built with (`stamp_dispatcher`); every click passes them to `xlcsr.excel.dispatch`.
 `write_macros()` refreshes the committed copies (after a table change or an xlwings upgrade):
 `python -c "from xlcsr.excel.addin import write_macros; write_macros()"`.
 
@@ -25,6 +28,7 @@ from pathlib import Path
 
 from xlcsr.domain.errors import AddinUnsupported
 from xlcsr.excel.addin.ribbon import ribbon_xml
+from xlcsr.excel.addin.versions import BuiltWith, checked_version, installed_xlwings, running_xlcsr
 
 PROJECT_NAME = "xlcsr"
 MACROS_DIR = Path(__file__).resolve().parents[3] / "macros"
@@ -42,6 +46,9 @@ Attribute VB_Name = "xlcsr"
 Option Explicit
 
 Private Const TITLE As String = "987E 5BA2 7279 6B8A 8981 6C42" ' the tab's name, see Zh()
+' What `xlcsr addin build` built this add-in with; Python compares them with its own at every click.
+Private Const BUILT_XLWINGS As String = ""
+Private Const BUILT_XLCSR As String = ""
 
 Public Sub xlcsr_button(control As IRibbonControl)
     Dim tag As String
@@ -57,7 +64,8 @@ Public Sub xlcsr_button(control As IRibbonControl)
             " / open or create a workbook first", vbInformation, Zh(TITLE)
         Exit Sub
     End If
-    RunPython "import xlcsr.excel as x; x.dispatch('" & tag & "')"
+    RunPython "import xlcsr.excel as x; x.dispatch('" & tag & "', built='" & BUILT_XLWINGS & _
+        "', xlcsr='" & BUILT_XLCSR & "')"
 End Sub
 
 Private Function IsSafeTag(ByVal tag As String) As Boolean
@@ -99,13 +107,65 @@ def _xlwings_file(*parts: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def xlwings_bas() -> str:
-    """xlwings' custom add-in VBA module from the installed package, with PROJECT_NAME = "xlcsr"."""
+_DLL = re.compile(r"xlwings(32|64)-([^\"]+)\.dll")
+_XLWINGS_CONST = re.compile(r'^(Public Const XLWINGS_VERSION As String = )"([^"]*)"', re.MULTILINE)
+_VERSION_COMMENT = re.compile(r"^('Version: )(\S+)", re.MULTILINE)
+_BUILT = {"xlwings": re.compile(r'^(Private Const BUILT_XLWINGS As String = )"([^"]*)"', re.MULTILINE),
+          "xlcsr": re.compile(r'^(Private Const BUILT_XLCSR As String = )"([^"]*)"', re.MULTILINE)}
+
+
+def set_xlwings_version(text: str, version: str) -> str:
+    """xlwings' VBA module naming `version` everywhere: its DLLs (xlwings64-/xlwings32-<version>.dll) and constant."""
+    version = checked_version(version)
+    text, dlls = _DLL.subn(lambda m: f"xlwings{m.group(1)}-{version}.dll", text)
+    text, consts = _XLWINGS_CONST.subn(rf'\g<1>"{version}"', text)
+    text = _VERSION_COMMENT.sub(rf"\g<1>{version}", text, count=1)
+    if not dlls or consts != 1:
+        raise AddinUnsupported("xlwings 的 VBA 模块中找不到 DLL 名称或 XLWINGS_VERSION / "
+                               "xlwings' VBA module names no DLL or XLWINGS_VERSION")
+    return text
+
+
+def declared_xlwings(text: str) -> str | None:
+    """The one xlwings version xlwings' VBA module `text` names (constant and every DLL); None if they disagree."""
+    match = _XLWINGS_CONST.search(text)
+    versions = {m.group(2) for m in _DLL.finditer(text)} | ({match.group(2)} if match else set())
+    return versions.pop() if len(versions) == 1 else None
+
+
+def stamp_dispatcher(text: str, built: BuiltWith) -> str:
+    """The dispatcher module `text` with its BUILT_XLWINGS / BUILT_XLCSR constants set to `built`."""
+    for key, value in (("xlwings", built.xlwings), ("xlcsr", built.xlcsr)):
+        text, count = _BUILT[key].subn(rf'\g<1>"{checked_version(value)}"', text)
+        if count != 1:
+            raise AddinUnsupported(f"xlcsr.bas 中找不到 BUILT_{key.upper()} / BUILT_{key.upper()} not found")
+    return text
+
+
+def dispatcher_built_with(text: str) -> BuiltWith | None:
+    """The versions the dispatcher module `text` passes to Python; None when it holds none."""
+    found = {key: pattern.search(text) for key, pattern in _BUILT.items()}
+    if not all(match and match.group(2) for match in found.values()):
+        return None
+    return BuiltWith(xlcsr=found["xlcsr"].group(2), xlwings=found["xlwings"].group(2))
+
+
+def dispatcher_bas(built: BuiltWith | None = None) -> str:
+    """The dispatcher module (CR LF), recording `built` (default: this xlcsr and the installed xlwings)."""
+    return stamp_dispatcher(crlf(DISPATCHER_BAS), built or BuiltWith(running_xlcsr(), installed_xlwings() or ""))
+
+
+def xlwings_bas(version: str | None = None) -> str:
+    """xlwings' custom add-in VBA module from the installed package, with PROJECT_NAME = "xlcsr".
+
+    Its DLL names and XLWINGS_VERSION are set to `version` (default: the installed xlwings' version).
+    """
     text = _xlwings_file("xlwings_custom_addin.bas")
     text, count = re.subn(r'(Public Const PROJECT_NAME As String = )"[^"]*"', rf'\1"{PROJECT_NAME}"', text)
     if count != 1:
         raise AddinUnsupported("xlwings_custom_addin.bas 中找不到 PROJECT_NAME / PROJECT_NAME not found")
-    return crlf(text)
+    version = installed_xlwings() if version is None else version
+    return crlf(set_xlwings_version(text, version) if version else text)
 
 
 def dictionary_cls() -> str:
@@ -113,20 +173,27 @@ def dictionary_cls() -> str:
     return crlf(_xlwings_file("addin", "Dictionary.cls"))
 
 
-def addin_sources() -> dict[str, str]:
-    """File name → text of every source the add-in is built from (VBA texts with CR LF)."""
-    texts = (ribbon_xml(), crlf(DISPATCHER_BAS), xlwings_bas(), dictionary_cls())
+def addin_sources(built: BuiltWith | None = None) -> dict[str, str]:
+    """File name → text of every source the add-in is built from (VBA texts with CR LF), recording `built`.
+
+    `built` defaults to this xlcsr and the installed xlwings; its xlwings version names the DLLs.
+    """
+    xlwings = xlwings_bas(None if built is None else built.xlwings)
+    if built is None:
+        built = BuiltWith(xlcsr=running_xlcsr(), xlwings=declared_xlwings(xlwings) or "")
+    texts = (ribbon_xml(), dispatcher_bas(built), xlwings, dictionary_cls())
     return dict(zip(SOURCE_NAMES, texts, strict=True))
 
 
-def write_macros(folder: Path = MACROS_DIR) -> list[Path]:
-    """Write `addin_sources()` into `folder` (refreshing macros/ from the table and installed xlwings)."""
+def write_macros(folder: Path = MACROS_DIR, names: tuple[str, ...] = SOURCE_NAMES) -> list[Path]:
+    """Write `addin_sources()` named `names` into `folder` (refreshing macros/ from the table and installed xlwings)."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in addin_sources().items():
-        path = folder / name
-        path.write_bytes(text.encode("utf-8"))
-        written.append(path)
+        if name in names:
+            path = folder / name
+            path.write_bytes(text.encode("utf-8"))
+            written.append(path)
     return written
 
 
