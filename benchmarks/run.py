@@ -110,6 +110,7 @@ COMMANDS: tuple[Bench, ...] = (
     Bench("history", ("history", "{book}", "CSR-2017-0001")),
     Bench("diff (the register with itself)", ("diff", "{book}", "{book}")),
     Bench("restore --list", ("restore", "{book}", "--list")),
+    Bench("doctor", ("doctor", "--config", "{config}"), ok=(0, 1)),
     Bench("track", ("track", "{book}", *T), writes="book", logged=True,
           setup=("track-baseline", "{book}", "{handedits}", *T)),
     Bench("ooxml patch of assign's cells", ("ooxml-patch", "{book}", "{edits}"), program="baseline", writes="book",
