@@ -61,6 +61,7 @@ from xlcsr.domain.vocab import (
     STATUSES,
     UNDER_REVIEW,
 )
+from xlcsr.files.settings_writer import block_rows
 from xlcsr.workbook.changelog import CHANGELOG_HEADERS
 from xlcsr.workbook.settings_sheet import (
     BLOCK_COLUMNS,
@@ -68,7 +69,6 @@ from xlcsr.workbook.settings_sheet import (
     FIRST_DATA_ROW,
     HEADER_ROW,
     LIST_NAMES,
-    PARAMS,
     TITLE_ROW,
     list_range,
 )
@@ -133,30 +133,6 @@ def settings() -> Settings:
         + DEFAULT_SETTINGS.workdays,
         "value_map": {"status": {_TRACKING_WORD: IN_PROGRESS}},
     })
-
-
-def _block_rows(key: str, s: Settings) -> list[tuple[object, ...]]:
-    """What block `key` of 设置 shows (as xlcsr.files.settings_writer writes it, in Chinese)."""
-    match key:
-        case "categories" | "sources":
-            return [(name,) for name in getattr(s, key)]
-        case "departments":
-            return [(d.name, d.head, d.email, d.manager_email) for d in s.departments]
-        case "people":
-            return [(p.name, p.department, p.email) for p in s.people]
-        case "priorities":
-            return [(p.name, p.english, p.sla_days) for p in s.priorities]
-        case "holidays" | "workdays":
-            return [(h.day, h.note) for h in getattr(s, key)]
-        case "parameters":
-            return [(p.zh, getattr(s, p.key), p.note_zh) for p in PARAMS]
-        case "columns":
-            return []
-        case "values":
-            header = {f.key: f.header for f in FIELDS}
-            return [(header[field], word, value) for field, words in s.value_map.items()
-                    for word, value in words.items()]
-    raise KeyError(key)
 
 
 # ---------------------------------------------------------------- what the plant's customers ask
@@ -491,7 +467,7 @@ def _settings_sheet(ws, s: Settings, fmt: dict[str, object]) -> None:  # noqa: A
         for offset, col in enumerate(block.columns):
             ws.write_string(HEADER_ROW - 1, first + offset, col.zh, fmt["header"])
             ws.set_column(first + offset, first + offset, 14)
-        for r, values in enumerate(_block_rows(block.key, s), start=FIRST_DATA_ROW - 1):
+        for r, values in enumerate(block_rows(block.key, s), start=FIRST_DATA_ROW - 1):
             for offset, value in enumerate(values):
                 if isinstance(value, date):
                     ws.write_datetime(r, first + offset, value, fmt["plain_date"])

@@ -306,3 +306,26 @@ def test_the_fake_refuses_a_write_to_a_protected_sheet() -> None:
     with pytest.raises(FakeComError):
         sheet.api.Unprotect()
     assert excel.sheets["s"].values == {(1, 1): "x"} and excel.calls["api.Protect"] == 2
+
+
+def test_a_ribbon_write_that_fails_logs_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlcsr.app import commands
+    from xlcsr.excel.live_book import LiveBook
+
+    excel = opened(tmp_path)
+    click(excel)  # the baseline
+    excel.sheets["清单"].write((4, 4), "PPAP 第4级提交")  # a hand edit for the change log
+    excel.sheets["清单"].write((5, 1), None)  # a case number for assign to give
+    before = log_rows(excel)
+
+    def refused(self: LiveBook, state: dict[str, object]) -> None:
+        raise RuntimeError("Excel refused to write _xlcsr")
+
+    monkeypatch.setattr(LiveBook, "_write_state", refused)
+    with pytest.raises(RuntimeError):
+        commands.assign_case_numbers(LiveBook(excel.book()), today=TODAY)
+    assert log_rows(excel) == before  # the change log of a write that failed is not written
+    monkeypatch.undo()
+    click(excel)  # the store kept no snapshot of the failed write: the hand edit is still found, as a hand edit
+    assert [r[2:5] + r[7:] for r in log_rows(excel)[len(before):] if r[2] == "要求描述"] == [
+        ("要求描述", "PPAP 第3级提交", "PPAP 第4级提交", "手工")]

@@ -70,6 +70,7 @@ class LiveBook:
         self._names: list[str] | None = None
         self._read: dict[str, tuple[Any, list[list[object]]]] = {}
         self._store: ChangeStore | None = None
+        self._staged: tuple[Register, ChangeWrite] | None = None
         self._writing: _quiet | None = None  # Excel's settings kept while a write runs
 
     @property
@@ -237,8 +238,12 @@ class LiveBook:
             self._writing = quiet
             try:
                 yield quiet
+                staged, self._staged = self._staged, None
+                if staged is not None:  # the change log of the write just done, only once it is done
+                    self.write_changes(*staged)
             finally:
                 self._writing = None
+                self._staged = None
 
     def _before_moving(self) -> None:
         """Adding, hiding or activating a sheet comes next: the user's selection is read first."""
@@ -386,8 +391,8 @@ class LiveBook:
                 self._write_state({**register.state, ID_KEY: write.register_id})
 
     def stage_changes(self, register: Register, write: ChangeWrite) -> None:
-        """The open workbook has no save of xlcsr's to join: the change log is written now."""
-        self.write_changes(register, write)
+        """The change log of the next write, written right after it succeeds (never for a write that failed)."""
+        self._staged = (register, write)
 
     @staticmethod
     def _write_runs(sheet: Any, column: Column, values: dict[int, object], quiet: _quiet) -> None:

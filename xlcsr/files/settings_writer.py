@@ -47,7 +47,7 @@ def write_settings_sheet(ws: Worksheet, settings: Settings = DEFAULT_SETTINGS, *
     """Fill an empty worksheet with `settings` as blocks, and define the dropdown list names."""
     ws.cell(1, 1, _TITLE["en" if lang == "en" else "zh"]).font = _TITLE_FONT
     for block in BLOCKS:
-        _write_block(ws, block, BLOCK_COLUMNS[block.key], _block_rows(block.key, settings, lang), lang)
+        _write_block(ws, block, BLOCK_COLUMNS[block.key], block_rows(block.key, settings, lang), lang)
     ws.freeze_panes = f"A{FIRST_DATA_ROW}"
     ws.sheet_view.zoomScale = 90
     _print_setup(ws)
@@ -102,8 +102,8 @@ def _display_len(value: object) -> int:
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
 
 
-def _block_rows(key: str, s: Settings, lang: str) -> list[tuple[object, ...]]:
-    """The rows block `key` shows for `s`."""
+def block_rows(key: str, s: Settings, lang: str = "zh") -> list[tuple[object, ...]]:
+    """The rows block `key` of 设置 shows for `s` (the benchmark's register writes the same)."""
     match key:
         case "categories" | "sources":
             return [(name,) for name in getattr(s, key)]
