@@ -14,6 +14,7 @@ import subprocess
 import sys
 import zipfile
 from datetime import date, datetime
+from itertools import zip_longest
 from pathlib import Path
 
 import openpyxl
@@ -22,7 +23,7 @@ from books import CORPUS, GOOD_ROW, needs, row, write_register
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlcsr.domain.records import Fields, SourceRow
+from xlcsr.domain.records import SourceRow, Table, column_texts
 from xlcsr.files import reader
 from xlcsr.files.reader import FileSource, formula_cells, parsed_formula_cells, read_register
 from xlcsr.rules.validate import check_register, validate_register
@@ -133,18 +134,30 @@ def test_streamed_rows_are_the_values_from_a1_also_when_the_data_starts_further_
         assert list(source.rows(sheet)) == source.values(sheet)
 
 
-@pytest.mark.parametrize("cells", [
-    ["CSR-2026-0001", "吉利汽车", "  PPAP  ", date(2026, 11, 3), "", 2.0],
-    ["", "吉利汽车", 12345.0, "2026/11/3", None, ""],  # a number in a text field, a date as text
-    ["", True, "x", datetime(2026, 11, 3, 8, 30), "处理中", "3"],
-    ["CSR-2026-0002", "吉利汽车"],  # a short row
-])
-def test_a_row_taken_from_cells_is_the_row_made_from_its_values(cells: list[object]) -> None:
+_CELL = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([1.0, 2.5, 46329.0, float("nan")]),
+                  st.dates(date(2020, 1, 1), date(2020, 1, 5)), st.just(datetime(2026, 11, 3, 8, 30)),
+                  st.sampled_from(["", " ", "  PPAP  ", "CSR-2026-0001", "吉利汽车", "2026/11/3", "1"]))
+
+
+@given(st.lists(st.lists(_CELL, max_size=6), min_size=1, max_size=8))
+def test_rows_read_column_by_column_are_the_rows_made_from_their_values(grid: list[list[object]]) -> None:
     keys = ("case_no", "customer", "product", "received", "status", "revision")
-    fields = Fields((key, index) for index, key in enumerate(keys))
-    taken = SourceRow.of_cells(7, cells, fields)
-    made = SourceRow(7, dict(zip(keys, cells)))
-    assert taken.texts == made.texts and all(taken.raw(k) == made.raw(k) for k in keys)
+    cells = list(zip_longest(*grid, fillvalue=""))
+    dates: dict[date, str] = {}
+    texts, raws = {}, {}
+    for index, key in enumerate(keys):
+        texts[key], raw = column_texts(cells[index] if index < len(cells) else ("",) * len(grid), dates)
+        if raw is not None:
+            raws[key] = raw
+    table = Table(list(range(7, 7 + len(grid))), texts, raws, {})
+    for taken, values in zip(table.rows, grid, strict=True):
+        made = SourceRow(taken.number, dict(zip(keys, values)))
+        assert taken.texts == made.texts
+        assert all(_same(taken.raw(k), made.raw(k)) for k in keys)
+
+
+def _same(a: object, b: object) -> bool:
+    return a is b or (type(a) is type(b) and a == b)
 
 
 def test_a_register_from_streamed_rows_is_the_register_from_whole_values(tmp_path: Path) -> None:

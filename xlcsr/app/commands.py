@@ -123,7 +123,7 @@ def assign_case_numbers(book: RegisterBook | Path, *, today: date, clock: Clock 
     book = as_book(book, clock, writes=True, command="assign")
     register = book.read()
     report, records = validate_register(register, today=today)
-    used = [row.text("case_no") for row in register.rows if row.text("case_no")]
+    used = [case_no for case_no in register.texts_of("case_no") if case_no]
     high_water = {k: int(v) for k, v in dict(register.state.get("high_water", {})).items()}
     plan = plan_assignment(records, register.settings, used, high_water)
     refuse_lookalikes(register, {key for _, key in plan.values if key not in register.columns})

@@ -11,15 +11,13 @@ non-empty cell, and the value read only where it is not text (a number, a date).
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from operator import itemgetter
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 from xlcsr.domain.changes import Change
-from xlcsr.domain.fields import FIELD_BY_KEY, Kind
 from xlcsr.domain.settings import Settings
 from xlcsr.domain.signoff import Entry
 
@@ -38,54 +36,47 @@ class Column:
 
 
 class SourceRow:
-    """One data row as found in the sheet: its cells by field key, and which held formulas."""
+    """One data row as found in the sheet: its cells by field key, and which held formulas.
 
-    __slots__ = ("number", "texts", "formulas", "_raw")
+    A row read from a sheet is a view of its `Table`: its texts are taken from the table's columns the
+    first time they are asked for (most commands look at a few columns of 100,000 rows, not at every row).
+    """
+
+    __slots__ = ("number", "formulas", "_texts", "_raw", "_table", "_index")
 
     def __init__(self, number: int, values: Mapping[str, object], formulas: frozenset[str] = frozenset()):
-        self._start(number, formulas)
-        self._take(values.items(), {})
-
-    @classmethod
-    def of_cells(cls, number: int, cells: Sequence[object], fields: Fields,
-                 formulas: frozenset[str] = frozenset()) -> SourceRow:
-        """The row of a sheet's `cells`, each field from its column (a short row lacks the last ones).
-
-        The text fields of a row are taken at once, as text they nearly always are; the rest one by one.
-        """
-        row = cls.__new__(cls)
-        row._start(number, formulas)
-        try:
-            texts = filter(_TEXT_OF, zip(fields.text_keys, map(str.strip, fields.pick_texts(cells))))
-            row.texts.update(texts)
-            others = fields.pick_others(cells)
-        except (TypeError, IndexError):  # a number or a date in a text field; a short row
-            row.texts.clear()
-            row._take(((key, cells[i]) for key, i in fields.positions if i < len(cells)), fields.dates)
-            return row
-        row._take(zip(fields.other_keys, others), fields.dates)
-        return row
-
-    def _start(self, number: int, formulas: frozenset[str]) -> None:
         self.number = number
         self.formulas = formulas
-        self.texts: dict[str, str] = {}  # the non-empty cells, as the user reads them
-        self._raw: dict[str, object] = {}  # the values read that are not text: numbers, dates
+        self._texts: dict[str, str] | None = {}
+        self._raw: dict[str, object] = {}
+        self._table: Table | None = None
+        self._index = 0
+        self._take(values.items())
 
-    def _take(self, values: Iterable[tuple[str, object]], dates: dict[date, str]) -> None:
-        """Keep each value's text, and the value too when it is not text; `dates` holds the text of each date."""
+    @classmethod
+    def of_table(cls, table: Table, index: int) -> SourceRow:
+        row = cls.__new__(cls)
+        row.number = table.numbers[index]
+        row.formulas = table.formulas.get(row.number, _NO_FORMULAS)
+        row._texts = None
+        row._table, row._index = table, index
+        return row
+
+    @property
+    def texts(self) -> dict[str, str]:
+        """The non-empty cells, as the user reads them."""
+        if self._texts is None:
+            self._texts, self._raw = self._table.cells(self._index)  # type: ignore[union-attr]
+        return self._texts
+
+    def _take(self, values: Iterable[tuple[str, object]]) -> None:
+        """Keep each value's text, and the value too when it is not text (a number, a date)."""
         texts, raw = self.texts, self._raw
         for key, value in values:
-            kind = type(value)  # cell_text's own cases first, for the 100,000 rows of a big register
-            if kind is str:
-                text = value.strip()
-            elif kind is date:
-                text = dates.get(value) or dates.setdefault(value, value.isoformat())
-            else:
-                text = cell_text(value)
+            text = cell_text(value)
             if text:
                 texts[key] = text
-                if kind is not str:
+                if type(value) is not str:
                     raw[key] = value
 
     def __repr__(self) -> str:
@@ -93,7 +84,8 @@ class SourceRow:
 
     def raw(self, key: str) -> object:
         """The value as read when it is not text (a number, a date); else the text, "" for an empty cell."""
-        return self._raw[key] if key in self._raw else self.texts.get(key, "")
+        texts = self.texts
+        return self._raw[key] if key in self._raw else texts.get(key, "")
 
     def text(self, key: str) -> str:
         return self.texts.get(key, "")
@@ -102,28 +94,95 @@ class SourceRow:
         return key not in self.texts
 
 
-class Fields:
-    """Where a sheet's fields are, field key → 0-based column, picked from a row in two groups: the text
-    fields (text in nearly every row) and the others (dates, numbers)."""
-
-    def __init__(self, positions: Iterable[tuple[str, int]]):
-        self.positions = tuple(positions)
-        texts = [(key, index) for key, index in self.positions if FIELD_BY_KEY[key].kind not in _NOT_TEXT]
-        others = [(key, index) for key, index in self.positions if FIELD_BY_KEY[key].kind in _NOT_TEXT]
-        self.text_keys, self.pick_texts = tuple(key for key, _ in texts), _picker([i for _, i in texts])
-        self.other_keys, self.pick_others = tuple(key for key, _ in others), _picker([i for _, i in others])
-        self.dates: dict[date, str] = {}  # the text of each date read, one string shared by the rows
+_NO_FORMULAS: frozenset[str] = frozenset()
 
 
-_NOT_TEXT = (Kind.DATE, Kind.INT)
-_TEXT_OF = itemgetter(1)  # (key, text) → text: an empty one is not kept
+class Table:
+    """The data rows of a register sheet field by field, as read: the column of each field's texts ("" for an
+    empty cell) and, for a field with values that are not text, those values (None elsewhere).
+
+    `rows` are its rows as `SourceRow`s, in sheet order; a rule that reads a column of every row reads it
+    here (`Register.texts_of`), without the rows' dictionaries being built.
+    """
+
+    def __init__(self, numbers: list[int], texts: dict[str, list[str]], raws: dict[str, list[object]],
+                 formulas: dict[int, frozenset[str]]):
+        self.numbers = numbers
+        self.texts = texts
+        self.raws = raws
+        self.formulas = formulas  # row number → the fields whose cells hold formulas
+        self.rows = TableRows(self)
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def cells(self, index: int) -> tuple[dict[str, str], dict[str, object]]:
+        """Row `index`'s non-empty texts by field, and its values that are not text."""
+        texts = {key: text for key, column in self.texts.items() if (text := column[index])}
+        raw = {key: value for key, column in self.raws.items() if (value := column[index]) is not None}
+        return texts, raw
 
 
-def _picker(indexes: list[int]) -> Callable[[Sequence[object]], tuple[object, ...]]:
-    """cells → the cells at `indexes`, as a tuple (itemgetter, which gives one cell alone when asked for one)."""
-    if len(indexes) > 1:
-        return itemgetter(*indexes)
-    return lambda cells: tuple(cells[i] for i in indexes)
+class TableRows(Sequence[SourceRow]):
+    """A table's rows as `SourceRow`s, each made when first asked for and kept (the same row every time)."""
+
+    __slots__ = ("_table", "_made")
+
+    def __init__(self, table: Table):
+        self._table = table
+        self._made: list[SourceRow | None] = [None] * len(table)
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+    @overload
+    def __getitem__(self, index: int) -> SourceRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[SourceRow]: ...
+
+    def __getitem__(self, index: int | slice) -> SourceRow | list[SourceRow]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        row = self._made[index]
+        if row is None:
+            index = range(len(self))[index]
+            row = self._made[index] = SourceRow.of_table(self._table, index)
+        return row
+
+    def __iter__(self) -> Iterator[SourceRow]:
+        made = self._made
+        if None in made:
+            for index in [i for i, row in enumerate(made) if row is None]:
+                made[index] = SourceRow.of_table(self._table, index)
+        return iter(made)  # type: ignore[arg-type]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"TableRows({len(self)} rows)"
+
+
+def column_texts(cells: Sequence[object], dates: dict[date, str]) -> tuple[list[str], list[object] | None]:
+    """A column's cells as the user reads them, and its values that are not text (None where a cell is
+    text or empty; no list when every cell is text). `dates` holds the text of each date, shared."""
+    try:
+        return list(map(str.strip, cells)), None  # a text column, as most are
+    except TypeError:
+        pass
+    kinds = set(map(type, cells))
+    if bool in kinds or {int, float} <= kinds:  # True == 1 == 1.0: equal values, other texts
+        return [cell_text(value) for value in cells], [None if type(value) is str else value for value in cells]
+    unique = set(cells)  # a date column holds a few thousand dates: each is looked at once
+    for value in unique:
+        if type(value) is date and value not in dates:
+            dates[value] = value.isoformat()
+    shown = {value: dates[value] if type(value) is date else cell_text(value) for value in unique}
+    kept = {value: None if type(value) is str else value for value in unique}
+    texts = list(map(shown.__getitem__, cells))
+    raw = list(map(kept.__getitem__, cells))  # equal values of one kind, one object
+    return texts, raw
 
 
 @dataclass
@@ -135,7 +194,7 @@ class Register:
     header_row: int
     columns: dict[str, Column]
     extra_columns: list[Column]
-    rows: list[SourceRow]
+    rows: Sequence[SourceRow]
     settings: Settings
     state: dict[str, object] = field(default_factory=dict)
     note_rows: list[int] = field(default_factory=list)
@@ -147,6 +206,27 @@ class Register:
     changes: list[Change] | None = None  # the rows of its 变更记录 sheet; None when it has none
     change_texts: list[tuple[int, str]] = field(default_factory=list)  # 变更记录 row → its text as chained
     modified_by: str = ""  # who saved the workbook last, as its document properties say
+    table: Table | None = None  # the rows field by field, as read from the sheet
+
+    @property
+    def read_table(self) -> Table | None:
+        """The table `rows` are the rows of, as read; None once they are other rows (or were not read)."""
+        table = self.table
+        return table if table is not None and table.rows is self.rows else None
+
+    @property
+    def numbers(self) -> list[int]:
+        """The sheet row of each of `rows`."""
+        table = self.read_table
+        return table.numbers if table is not None else [row.number for row in self.rows]
+
+    def texts_of(self, key: str) -> list[str]:
+        """Field `key`'s text in each of `rows`, "" for an empty cell (the table's own column: not to be changed)."""
+        table = self.read_table
+        if table is None:
+            return [row.texts.get(key, "") for row in self.rows]
+        column = table.texts.get(key)
+        return column if column is not None else [""] * len(table)
 
 
 class CsrRecord(NamedTuple):

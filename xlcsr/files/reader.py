@@ -4,11 +4,12 @@
     >>> register.header_row, register.columns["customer"].letter
     (3, 'B')
 
-The register sheet's rows are handed over one at a time (`FileSource.rows`), never as a second copy
-of the sheet. Its formulas are found by streaming the sheet's XML out of the zip in blocks, in a
-thread while calamine parses the values (both let go of the GIL): a block without `<f` is skipped
-unparsed, and a formula cell is placed by its own `r` (`formula_cells`); only a sheet whose formula
-cells lack it is parsed whole (`parsed_formula_cells`).
+The register sheet's rows are handed over as calamine converts them, all at once (`FileSource.rows`:
+the register keeps them column by column, and calamine's own copy of the sheet is let go). Its
+formulas are found by streaming the sheet's XML out of the zip in blocks, in a thread while calamine
+parses the values (both let go of the GIL): a block without `<f` is skipped unparsed, and a formula
+cell is placed by its own `r` (`formula_cells`); only a sheet whose formula cells lack it is parsed
+whole (`parsed_formula_cells`).
 
 Before calamine sees a file, its bytes say what it is (never only its name): a password-protected
 workbook, an .xls, .xlsb or .ods, a folder, an empty, cut-off or non-Excel file is refused with one
@@ -64,15 +65,10 @@ class FileSource:
         return [] if grid is None else grid.to_python(skip_empty_area=False)
 
     def rows(self, sheet: str) -> Iterator[list[object]]:
-        """The rows of `values(sheet)`, one at a time; the sheet's formulas are looked for meanwhile."""
+        """The rows of `values(sheet)`; the sheet's formulas are looked for meanwhile."""
         if sheet not in self._scans:
             self._scans[sheet] = Background(lambda: self._find_formulas(sheet))
-        grid = self._grid(sheet)
-        if grid is None or grid.start is None:  # a chart sheet, an empty sheet
-            return iter(())
-        left = grid.start[1]
-        rows = grid.iter_rows()  # from row 1 (calamine pads the rows above), from the first used column
-        return rows if not left else ([""] * left + row for row in rows)
+        return iter(self.values(sheet))
 
     def _grid(self, sheet: str) -> python_calamine.CalamineSheet | None:
         try:

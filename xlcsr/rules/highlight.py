@@ -130,14 +130,14 @@ def plan_highlight(register: Register, records: list[CsrRecord], today: date, *,
         width += 1
     first_col = min([c.index for c in register.columns.values()] + [column.index])
     first_row = register.header_row + 1
-    last_row = max([first_row + MIN_AREA_ROWS - 1] + [r.number + MIN_AREA_ROWS for r in register.rows])
+    last_row = max([first_row + MIN_AREA_ROWS - 1] + [number + MIN_AREA_ROWS for number in register.numbers])
     area = f"{column_letter(first_col)}{first_row}:{column_letter(width - 1)}{last_row}"
 
     found = timings([r for r in records if r.status not in CLOSED_STATUSES], register.settings, today, review)
     names = {name: ref for name, ref in register.settings_refs.items() if name in DATE_LIST_NAMES}
     rules = _rules(register, area, first_row, names, column, found, review is not None)
     days = {t.record.row: t.overdue_days for t in found}
-    values: dict[int, int | None] = {row.number: days.get(row.number) or None for row in register.rows}
+    values: dict[int, int | None] = {number: days.get(number) or None for number in register.numbers}
     for row in previous.get("rows", []):
         if isinstance(row, int) and row > register.header_row:
             values.setdefault(row, None)
@@ -218,7 +218,7 @@ class _Formulas:
         status = self.cell("status")
         if status is None:
             return None
-        statuses = dict.fromkeys(row.texts.get("status", "") for row in self.register.rows)
+        statuses = dict.fromkeys(self.register.texts_of("status"))
         words = closed_words(self.register.settings, list(statuses))
         return "OR(" + ",".join(f'{status}="{value}"' for value in words) + ")"
 

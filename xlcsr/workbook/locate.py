@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import chain, islice
+from datetime import date
+from itertools import chain, compress, islice, zip_longest
+from operator import itemgetter
 from typing import Protocol
 
 from xlcsr.domain.errors import HeaderNotFound, SheetMissing
 from xlcsr.domain.fields import FIELD_BY_KEY, FIELDS, field_for_header, normalize
-from xlcsr.domain.records import Column, Fields, Register, SourceRow, bulk, cell_text
+from xlcsr.domain.records import Column, Register, SourceRow, Table, bulk, cell_text, column_texts
 from xlcsr.domain.settings import DEFAULT_SETTINGS, Settings
 from xlcsr.domain.vocab import (
     CHANGELOG_SHEET,
@@ -132,7 +134,7 @@ def find_register(source: SheetSource, sheet: str | None = None, *, defaults: Se
                     if SIGNOFF_LOG_SHEET in names else None,
                     changes=changes_from_rows(log, date1904) if log is not None else None,
                     change_texts=[(n, canonical(r, date1904)) for n, r in log_rows(log)] if log else [],
-                    modified_by=source.modified_by())
+                    modified_by=source.modified_by(), table=body.table)
 
 
 def _sheet_rows(source: SheetSource, sheet: str) -> Iterator[Sequence[object]]:
@@ -209,40 +211,59 @@ SAMPLE_SIZE = 200  # values of an unknown column looked at to tell what it holds
 
 
 class _Body:
-    """The rows under the header, read in one pass: data rows, note rows, samples of unknown columns, width."""
+    """The rows under the header, read in one pass and kept column by column (a `Table`): data rows, note
+    rows, samples of unknown columns, width."""
 
     def __init__(self, columns: dict[str, Column], unknown: list[Column], formulas: dict[int, frozenset[str]]):
-        self.fields = Fields((key, col.index) for key, col in columns.items())
+        self.columns = columns
         self.formulas = formulas
-        self.data: list[SourceRow] = []
+        self.table = Table([], {}, {}, formulas)
         self.notes: list[int] = []
         self.samples: dict[int, list[object]] = {c.index: [] for c in unknown}  # the first values of each
         self.width = 0
 
+    @property
+    def data(self) -> list[SourceRow]:
+        return self.table.rows
+
     def read(self, rows: Iterable[Sequence[object]], first: int) -> None:
         """Take `rows`, the first of them being sheet row `first`; empty rows are skipped."""
-        fields, formulas, no_formulas = self.fields, self.formulas, frozenset()
-        sampling = [index for index in self.samples]
-        width = self.width
-        for number, row in enumerate(rows, start=first):
-            width = max(width, len(row))
-            source = SourceRow.of_cells(number, row, fields, formulas.get(number, no_formulas))
-            if not source.texts:
-                continue
-            if "received" not in source.texts and any(_NOTE.match(cell_text(v)) for v in row):
-                self.notes.append(number)
-                continue
-            self.data.append(source)
-            if sampling:
-                sampling = self._sample(row, sampling)
-        self.width = width
+        grid = list(rows)
+        self.width = max(map(len, grid), default=0)
+        blank = ("",) * len(grid)
+        column_of = _columns(grid, self.width, [c.index for c in self.columns.values()] + list(self.samples))
+        dates: dict[date, str] = {}  # the text of each date, one string shared by the rows
+        texts: dict[str, list[str]] = {}
+        raws: dict[str, list[object]] = {}
+        for key, column in self.columns.items():
+            texts[key], raw = column_texts(column_of.get(column.index, blank), dates)
+            if raw is not None:
+                raws[key] = raw
+        keep = list(map(bool, texts.get("received", blank)))  # a row with a received date is a data row
+        for index in [i for i, dated in enumerate(keep) if not dated]:  # the others: empty, a note, or data
+            if any(column[index] for column in texts.values()):
+                keep[index] = not any(_NOTE.match(cell_text(v)) for v in grid[index])
+                if not keep[index]:
+                    self.notes.append(first + index)
+        del grid
+        numbers = list(compress(range(first, first + len(keep)), keep))
+        if len(numbers) < len(keep):
+            texts = {key: list(compress(column, keep)) for key, column in texts.items()}
+            raws = {key: list(compress(column, keep)) for key, column in raws.items()}
+        for index, found in self.samples.items():
+            if index in column_of:
+                values = (v for v, kept in zip(column_of[index], keep) if kept and cell_text(v))
+                found.extend(islice(values, SAMPLE_SIZE))
+        self.table = Table(numbers, texts, raws, self.formulas)
 
-    def _sample(self, row: Sequence[object], sampling: list[int]) -> list[int]:
-        """Note the row's values of the unknown columns still sampled; those with enough drop out."""
-        for index in sampling:
-            if index < len(row) and cell_text(row[index]):
-                self.samples[index].append(row[index])
-        return [index for index in sampling if len(self.samples[index]) < SAMPLE_SIZE]
+
+def _columns(grid: list[Sequence[object]], width: int, wanted: list[int]) -> dict[int, Sequence[object]]:
+    """Column index → its cells, for the `wanted` columns within `width` (a short row's missing cells are "")."""
+    wanted = sorted({index for index in wanted if index < width})
+    if min(map(len, grid), default=width) == width:  # as calamine gives a sheet: every row as wide
+        return {index: list(map(itemgetter(index), grid)) for index in wanted}
+    cells = list(zip_longest(*grid, fillvalue=""))
+    return {index: cells[index] for index in wanted}
 
 
 def _formula_fields(refs: set[str], columns: dict[str, Column]) -> dict[int, frozenset[str]]:
