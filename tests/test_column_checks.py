@@ -76,7 +76,7 @@ def _seen(report) -> list[tuple]:  # noqa: ANN001 - a ValidationReport
     return [(i.row, i.column, i.field, str(i.code), i.value, i.text("zh"), i.text("en")) for i in report.issues]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(ROW, min_size=1, max_size=12), st.data(), st.booleans())
 def test_the_sweep_finds_what_the_row_checks_find(rows: list[dict[str, object]], data: st.DataObject,
                                                     signoff: bool) -> None:
