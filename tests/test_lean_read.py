@@ -252,3 +252,19 @@ def test_the_dry_run_reads_each_register_once_and_reminds_from_that_read(tmp_pat
     assert sorted(opened) == ["a.xlsx", "b.xlsx"]
     assert [(r.rows, len(r.invalid_rows)) for r in summary.registers] == [(2, 0), (2, 1)]
     assert [r.mails_planned for r in summary.registers] == [2, 2]  # 李强 and his manager, for each register
+
+
+def test_the_rows_of_a_table_are_made_when_asked_for_and_stay_the_same_rows() -> None:
+    keys = ("customer", "received")
+    texts, raws = {}, {}
+    for key, cells in zip(keys, (["吉利汽车", " 比亚迪 ", "蔚来"], [date(2026, 11, 3), "", 46329.0]), strict=True):
+        texts[key], raw = column_texts(cells, {})
+        if raw is not None:
+            raws[key] = raw
+    rows = Table([4, 5, 7], texts, raws, {7: frozenset({"customer"})}).rows
+    assert rows[-1] is rows[2] and list(rows)[1] is rows[1] and rows[1:] == [rows[1], rows[2]]
+    assert [row.number for row in rows] == [4, 5, 7] and rows[2].formulas == {"customer"}
+    assert rows[1].texts == {"customer": "比亚迪"} and rows[2].raw("received") == 46329.0
+    assert rows == list(rows) and rows != [rows[0]]
+    with pytest.raises(IndexError):
+        rows[3]

@@ -4,8 +4,10 @@
     >>> row.text("customer"), row.text("received"), row.raw("received")
     ('比亚迪', '46329', 46329.0)
 
-A register of 100,000 rows is held as such rows, so each keeps what it needs once: the text of every
-non-empty cell, and the value read only where it is not text (a number, a date).
+A register read from a sheet keeps its rows field by field (`Table`): each field's column of texts,
+and of the values read where they are not text (a number, a date), one string per distinct date. A
+rule that needs one field of 100,000 rows reads its column (`Register.texts_of`); a row's `SourceRow`,
+with its dictionary of texts, is made only when something asks for that row.
 """
 
 from __future__ import annotations
