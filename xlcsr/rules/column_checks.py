@@ -14,7 +14,7 @@ a value the settings do not know: the row is a suspect and is checked as before.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from itertools import compress, count, repeat
 from operator import and_, is_, lt, not_
@@ -23,9 +23,7 @@ from xlcsr.domain.issues import Issue
 from xlcsr.domain.records import CsrRecord, Table
 from xlcsr.domain.vocab import DONE
 from xlcsr.rules.row_checks import DATE_KEYS, REQUIRED, TEXT_KEYS, RowChecks, future_dates
-
-_SIGNS = ("=", "@", "+", "-")  # how text that may be a formula starts (texts are stripped)
-
+from xlcsr.rules.row_checks import FORMULA_SIGNS as _SIGNS
 
 # The columns whose every text is looked at for a formula's first sign. A choice's, the departments' and
 # the owner's distinct texts are looked at instead; a date that is not a date value, and any revision,
@@ -34,6 +32,7 @@ _SCANNED = frozenset(TEXT_KEYS) - {"category", "source", "priority", "status", "
 
 
 _DATED = frozenset({date, type(None)})
+
 
 class ColumnSweep:
     """One pass over each column of `table` with the rules of `checks`."""
@@ -115,7 +114,7 @@ class ColumnSweep:
         if "departments" not in self._texts:
             return [()] * self.size
         column = self._texts["departments"]
-        names = {text: checks._names(text) for text in set(column)}
+        names = {text: checks.names_of(text) for text in set(column)}
         bad["departments"].update(text for text, found in names.items()
                                   if not checks.known.issuperset(found) or text.startswith(_SIGNS))
         return list(map(names.__getitem__, column))
@@ -131,9 +130,9 @@ class ColumnSweep:
                 issues.extend(future_dates(self.table.numbers[index], dates, today, letters))
         return issues
 
-    def wanted(self, wants: object) -> list[bool]:
+    def wanted(self, wants: Callable[[str, str], bool]) -> list[bool]:
         """The rows passed whose status and case number `wants(status, case_no)` takes."""
-        return [ok and wants(status, case_no)  # type: ignore[operator]
+        return [ok and wants(status, case_no)
                 for ok, status, case_no in zip(self.clean, self.choices["status"], self.text("case_no"))]
 
     def records(self, mask: Iterable[bool]) -> list[CsrRecord]:

@@ -27,7 +27,8 @@ DATE_KEYS = tuple(f.key for f in FIELDS if f.kind is Kind.DATE)
 _FORMULA_TEXT = re.compile(r"^\s*(?:[=@]|[+-](?![\d\s.]))")
 
 Choices = dict[str, Choice]
-_SIGNS = frozenset("=@+-")  # how text that may be a formula starts (texts are stripped)
+FORMULA_SIGNS = ("=", "@", "+", "-")  # how text that may be a formula starts (texts are stripped)
+_SIGNS = frozenset(FORMULA_SIGNS)
 _FIRST = itemgetter(0)
 
 
@@ -101,7 +102,7 @@ class RowChecks:
         if values["status"] == DONE and "closed" not in texts and "closed" in self.letters:
             issue(Code.CLOSED_WITHOUT_DATE, "closed")
 
-        departments = self._names(texts.get("departments", ""))
+        departments = self.names_of(texts.get("departments", ""))
         if "departments" not in formula_keys:
             for name in departments:
                 if name not in self.known:
@@ -131,7 +132,7 @@ class RowChecks:
             formulas=row.formulas,
         )
 
-    def _names(self, text: str) -> tuple[str, ...]:
+    def names_of(self, text: str) -> tuple[str, ...]:
         names = self._lists.get(text)
         if names is None:
             names = self._lists[text] = tuple(split_list(text))
