@@ -1,5 +1,5 @@
 """`python -m xlcsr …` runs the command line."""
 
-from xlcsr.cli.app import main
+from xlcsr.cli.launch import main
 
 main()

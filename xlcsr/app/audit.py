@@ -17,10 +17,11 @@ changed case number is a renumbering, not a removal and an addition.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from xlcsr.app.commands import RegisterBook, as_book
 from xlcsr.domain.changes import Action, Change, RowState
@@ -33,8 +34,10 @@ from xlcsr.domain.signoff import Entry, EntryState, Kind
 from xlcsr.domain.vocab import CHANGELOG_SHEET, DIFF_SHEET, HISTORY_SHEET, NOW_EVENT, RECEIVED_EVENT, SIGNOFF_LOG_SHEET
 from xlcsr.files.audit_books import MarkedRow, write_diff_book, write_history_book
 from xlcsr.files.reader import read_register
-from xlcsr.rules.changes import states_of
+from xlcsr.rules.changes import packed_states, states_of
 from xlcsr.rules.matching import Delta, deltas, match_rows, summary
+
+T = TypeVar("T")
 
 HISTORY_HEADERS = {"zh": ["时间", "事件", "字段", "原值", "新值", "版本", "人员", "来源/文件"],
                    "en": ["Time", "Event", "Field", "Old value", "New value", "Revision", "Who", "Source / file"]}
@@ -397,7 +400,9 @@ class RegisterDiff:
 def diff_registers(old: Path, new: Path) -> RegisterDiff:
     """The differences from register `old` to register `new`, rows matched as `xlcsr track` matches them."""
     with bulk():
-        (old_states, old_keys), (new_states, new_keys) = _tracked(old), _tracked(new)
+        packed, old_keys = _tracked(old, packed_states)  # packed while the second register is read
+        new_states, new_keys = _tracked(new, states_of)
+        old_states = packed.unpack(like=new_states)
         matching = match_rows(old_states, new_states)
         found = deltas(old_states, new_states, matching)
     keys = old_keys | new_keys
@@ -405,10 +410,10 @@ def diff_registers(old: Path, new: Path) -> RegisterDiff:
                         found, tuple(f.key for f in FIELDS if f.key in keys))
 
 
-def _tracked(path: Path) -> tuple[list[RowState], set[str]]:
+def _tracked(path: Path, states: Callable[[Register], T]) -> tuple[T, set[str]]:
     """A register's rows as tracked, and its fields; the rest of what was read is let go at once."""
     register = read_register(path)
-    return states_of(register), set(register.columns)
+    return states(register), set(register.columns)
 
 
 def _lines(old: list[RowState], new: list[RowState], pairs: list[tuple[int, int]],

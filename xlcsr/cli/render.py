@@ -135,10 +135,27 @@ def validation_table(report: ValidationReport, lang: str = "zh") -> Table:
     return table
 
 
+TABLE_LIMIT = 200  # issues shown as a table; more are listed a line each (measuring thousands of cells for
+# a table takes seconds, and nobody reads them in a terminal but by searching)
+
+
 def show_validation(report: ValidationReport, lang: str = "zh") -> None:
-    if report.issues:
+    if len(report.issues) > TABLE_LIMIT:
+        console.out(validation_lines(report, lang), highlight=False)
+    elif report.issues:
         console.print(validation_table(report, lang))
     console.print(report.summary(lang))
+
+
+def validation_lines(report: ValidationReport, lang: str = "zh") -> str:
+    """Every issue on a line of its own, tab-separated as the table's columns, under a header line."""
+    w = words(lang)
+    lines = ["\t".join(w[name] for name in ("row", "cell", "field", "level", "problem"))]
+    for issue in report.issues:
+        level = w["error"] if issue.is_error else w["warning"]
+        lines.append("\t".join((str(issue.row or ""), issue.cell or "", issue.label(lang), level,
+                                " ".join(issue.text(lang).split()))))
+    return "\n".join(lines)
 
 
 def show_assignment(result: commands.AssignResult, lang: str = "zh") -> None:

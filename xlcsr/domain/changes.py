@@ -13,6 +13,7 @@ never rewritten.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -37,6 +38,56 @@ class RowState(NamedTuple):
     @property
     def case_no(self) -> str:
         return self.fields.get("case_no", "")
+
+
+_PACK = "\x00"  # between the texts of a packed column (a cell that holds one keeps its column unpacked)
+
+
+class PackedStates:
+    """A register's rows as the snapshot keeps them, in a fraction of the memory: each field's texts
+    joined into one string (100,000 short strings take five times the bytes of their characters).
+
+    For a comparison of two registers (`xlcsr diff`): the first is packed while the second is read,
+    and unpacked once the second read's own peak is over.
+    """
+
+    def __init__(self, numbers: list[int], texts: dict[str, Sequence[str]]):
+        self.numbers = numbers
+        self.columns: dict[str, str | Sequence[str]] = {}
+        for key, column in texts.items():
+            joined = _PACK.join(column)
+            self.columns[key] = joined if joined.count(_PACK) == len(column) - 1 else column
+
+    def unpack(self, like: Sequence[RowState] = ()) -> list[RowState]:
+        """The rows, each with its non-empty fields. A text equal to the same field's in the row of
+        `like` with the same case number is that row's own string: two copies of a register share
+        most of their texts, and the second copy of each is never kept."""
+        if not self.numbers:
+            return []
+        twins = self._twins(like)
+        keys = list(self.columns)
+        columns = []
+        for key, column in self.columns.items():
+            texts = column.split(_PACK) if isinstance(column, str) else list(column)
+            if twins is not None:
+                theirs = [twin.get(key, "") for twin in twins]
+                texts = [b if a == b else a for a, b in zip(texts, theirs)]
+            columns.append(texts)
+        return [RowState(number, {key: text for key, text in zip(keys, texts) if text})
+                for number, texts in zip(self.numbers, zip(*columns))]
+
+    def _twins(self, like: Sequence[RowState]) -> list[dict[str, str]] | None:
+        """For each row, the fields of the row of `like` with its case number (empty when none has it)."""
+        numbers = self.columns.get("case_no")
+        if not like or numbers is None:
+            return None
+        by_number: dict[str, dict[str, str]] = {}
+        for state in like:
+            if state.case_no:
+                by_number.setdefault(state.case_no, state.fields)
+        none: dict[str, str] = {}
+        column = numbers.split(_PACK) if isinstance(numbers, str) else numbers
+        return [by_number.get(number, none) if number else none for number in column]
 
 
 @dataclass(frozen=True)

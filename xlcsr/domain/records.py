@@ -51,12 +51,12 @@ class SourceRow:
         self.formulas = formulas
         self._texts: dict[str, str] | None = {}
         self._raw: dict[str, object] = {}
-        self._table: Table | None = None
+        self._table: Columns | None = None
         self._index = 0
         self._take(values.items())
 
     @classmethod
-    def of_table(cls, table: Table, index: int) -> SourceRow:
+    def of_table(cls, table: Columns, index: int) -> SourceRow:
         row = cls.__new__(cls)
         row.number = table.numbers[index]
         row.formulas = table.formulas.get(row.number, _NO_FORMULAS)
@@ -99,13 +99,11 @@ class SourceRow:
 _NO_FORMULAS: frozenset[str] = frozenset()
 
 
-class Table:
+class Columns:
     """The data rows of a register sheet field by field, as read: the column of each field's texts ("" for an
-    empty cell) and, for a field with values that are not text, those values (None elsewhere).
+    empty cell) and, for a field with values that are not text, those values (None elsewhere)."""
 
-    `rows` are its rows as `SourceRow`s, in sheet order; a rule that reads a column of every row reads it
-    here (`Register.texts_of`), without the rows' dictionaries being built.
-    """
+    __slots__ = ("numbers", "texts", "raws", "formulas")
 
     def __init__(self, numbers: list[int], texts: dict[str, list[str]], raws: dict[str, list[object]],
                  formulas: dict[int, frozenset[str]]):
@@ -113,7 +111,6 @@ class Table:
         self.texts = texts
         self.raws = raws
         self.formulas = formulas  # row number → the fields whose cells hold formulas
-        self.rows = TableRows(self)
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -125,12 +122,29 @@ class Table:
         return texts, raw
 
 
+class Table(Columns):
+    """A register's `Columns` with its `rows` as `SourceRow`s, in sheet order; a rule that reads a column of
+    every row reads it here (`Register.texts_of`), without the rows' dictionaries being built.
+
+    The rows see a copy of the columns, not the table: nothing refers back to what refers to it, so a
+    register let go is freed at once by reference counting, also when its objects were frozen out of
+    the collector (`bulk`).
+    """
+
+    __slots__ = ("rows",)
+
+    def __init__(self, numbers: list[int], texts: dict[str, list[str]], raws: dict[str, list[object]],
+                 formulas: dict[int, frozenset[str]]):
+        super().__init__(numbers, texts, raws, formulas)
+        self.rows = TableRows(Columns(numbers, texts, raws, formulas))
+
+
 class TableRows(Sequence[SourceRow]):
     """A table's rows as `SourceRow`s, each made when first asked for and kept (the same row every time)."""
 
     __slots__ = ("_table", "_made")
 
-    def __init__(self, table: Table):
+    def __init__(self, table: Columns):
         self._table = table
         self._made: list[SourceRow | None] = [None] * len(table)
 

@@ -91,10 +91,10 @@ class FileBook:
         return self._source
 
     def read(self) -> Register:
-        source = self.source
+        self._take_stamp()
         if self.writes and self._package is None and self._opening is None:
             self._opening = Background(lambda: _open_package(self.path, prepare=True))
-        return find_register(source, defaults=self.defaults)
+        return find_register(self.source, defaults=self.defaults)
 
     def write_assignment(self, register: Register, plan: Assignment) -> None:
         from xlcsr.files.register_writer import write_assignment

@@ -35,6 +35,7 @@ from lxml import etree
 
 from xlcsr.domain.errors import FormatNotEdited, WorkbookEncrypted, WorkbookUnreadable
 from xlcsr.domain.records import Register
+from xlcsr.files.head_start import take as take_early_read
 from xlcsr.ooxml.parts import rels_path, resolve_target
 from xlcsr.workbook.locate import find_register
 
@@ -52,9 +53,14 @@ class FileSource:
     def __init__(self, path: Path):
         self.path = path
         self.label = str(path)
-        self.book = open_calamine(path)
         self._workbook: _WorkbookXml | None = None
         self._scans: dict[str, Background[set[str]]] = {}
+        early = take_early_read(path)  # begun by the launcher: its sheet is being parsed
+        if early is not None:  # look for that sheet's formulas meanwhile
+            self._scan(early.likely_sheet)
+            early = early.result()
+        self.book = open_calamine(path, early.book if early is not None else None)
+        self._early = early if early is not None and early.book is self.book else None
 
     def sheet_names(self) -> list[str]:
         return list(self.book.sheet_names)
@@ -66,11 +72,16 @@ class FileSource:
 
     def rows(self, sheet: str) -> Iterator[list[object]]:
         """The rows of `values(sheet)`; the sheet's formulas are looked for meanwhile."""
-        if sheet not in self._scans:
-            self._scans[sheet] = Background(lambda: self._find_formulas(sheet))
+        self._scan(sheet)
         return iter(self.values(sheet))
 
+    def _scan(self, sheet: str) -> None:
+        if sheet not in self._scans:
+            self._scans[sheet] = Background(lambda: self._find_formulas(sheet))
+
     def _grid(self, sheet: str) -> python_calamine.CalamineSheet | None:
+        if self._early is not None and (early := self._early.sheet(sheet)) is not None:
+            return early
         try:
             return self.book.get_sheet_by_name(sheet)
         except Exception as exc:  # calamine raises several kinds
@@ -295,13 +306,20 @@ def check_workbook(path: Path) -> None:
     _opened(Path(path)).close()
 
 
-def open_calamine(path: Path) -> python_calamine.CalamineWorkbook:
-    """`path` read by calamine; its macro and dialog sheets, if any, left out of the copy it reads."""
+def open_calamine(path: Path, early: python_calamine.CalamineWorkbook | None = None,
+                  ) -> python_calamine.CalamineWorkbook:
+    """`path` read by calamine; its macro and dialog sheets, if any, left out of the copy it reads.
+
+    `early` is calamine's workbook of the same file opened already (`head_start`): it is used when
+    the file holds no sheet to leave out, once the file has passed the same checks.
+    """
     with _opened(path) as package:
         try:
             copy = _without_unread_sheets(package)
         except _DAMAGED as exc:
             raise _damaged(path) from exc
+    if copy is None and early is not None:
+        return early
     try:
         if copy is None:
             return python_calamine.CalamineWorkbook.from_path(str(path))

@@ -8,20 +8,22 @@ side (zlib lets go of the GIL while it works): each block is primed with the 32 
 ends in a sync flush, so the blocks joined are one deflate stream, within a fraction of a percent
 of one zlib pass in size. At most two blocks per core are in flight, so memory stays small.
 
-Level 5: on a 75 MB register sheet it takes 55% of the time of zlib's default 6 for 2% more bytes
-(level 4 and below grow the part by a fifth).
+zlib-ng (the zlib format, made faster), level 4: on a 75 MB register sheet, on one core, 0.35 s and
+8.91 MB, where zlib takes 0.58 s at its level 5 (8.73 MB) and 0.92 s at its default 6 (8.53 MB);
+zlib-ng's level 3 grows the part by a sixth.
 """
 
 from __future__ import annotations
 
 import os
-import zlib
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import NamedTuple
 
-LEVEL = 5
+from zlib_ng import zlib_ng as zlib
+
+LEVEL = 4
 BLOCK = 1 << 20
 WINDOW = 1 << 15
 SPLIT_ABOVE = 2 * BLOCK

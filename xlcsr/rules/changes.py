@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from xlcsr.domain.changes import Action, Change, RowState
+from xlcsr.domain.changes import Action, Change, PackedStates, RowState
 from xlcsr.domain.fields import FIELD_BY_KEY
 from xlcsr.domain.issues import Code, Issue
 from xlcsr.domain.records import CsrRecord, Register
@@ -49,6 +49,16 @@ def source_of(command: str) -> str:
 def states_of(register: Register) -> list[RowState]:
     """The register's rows as the snapshot keeps them (sharing the rows' texts: read them, never edit them)."""
     return [RowState(row.number, row.texts) for row in register.rows]
+
+
+def packed_states(register: Register) -> PackedStates:
+    """`states_of(register)`, packed: the texts of its table's columns, without a row's dictionary made."""
+    table = register.read_table
+    if table is not None:
+        return PackedStates(table.numbers, table.texts)
+    keys = sorted({key for row in register.rows for key in row.texts})
+    return PackedStates([row.number for row in register.rows],
+                        {key: [row.texts.get(key, "") for row in register.rows] for key in keys})
 
 
 @dataclass

@@ -15,7 +15,6 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from itertools import chain, compress, islice, zip_longest
-from operator import itemgetter
 from typing import Protocol
 
 from xlcsr.domain.errors import HeaderNotFound, SheetMissing
@@ -101,7 +100,13 @@ def find_register(source: SheetSource, sheet: str | None = None, *, defaults: Se
 
     Its 设置 sheet gives the settings, the user's column mapping among them; without 设置,
     `defaults` (say from xlcsr.toml) or the built-in defaults apply, and the report says so.
+    The collector is paused for all of it: the reader's values are millions of new objects.
     """
+    with bulk():
+        return _find_register(source, sheet, defaults)
+
+
+def _find_register(source: SheetSource, sheet: str | None, defaults: Settings | None) -> Register:
     names = source.sheet_names()
     settings_rows = source.values(SETTINGS_SHEET) if SETTINGS_SHEET in names else None
     date1904 = source.date1904()
@@ -122,8 +127,7 @@ def find_register(source: SheetSource, sheet: str | None = None, *, defaults: Se
     _require_columns(name, header_row, columns)
     log = source.values(CHANGELOG_SHEET) if CHANGELOG_SHEET in names else None
     body = _Body(columns, [c for c in extra if c.key is None], _formula_fields(source.formulas(name), columns))
-    with bulk():
-        body.read(chain(top[header_row + 1:], rows), first=header_row + 2)
+    body.read(chain(top[header_row + 1:], rows), first=header_row + 2)
     return Register(path=source.label, sheet=name, header_row=header_row + 1, columns=columns,
                     extra_columns=extra, rows=body.data, settings=settings,
                     state=state_from_rows(source.values(STATE_SHEET), source.label) if STATE_SHEET in names else {},
@@ -260,9 +264,12 @@ class _Body:
 def _columns(grid: list[Sequence[object]], width: int, wanted: list[int]) -> dict[int, Sequence[object]]:
     """Column index → its cells, for the `wanted` columns within `width` (a short row's missing cells are "")."""
     wanted = sorted({index for index in wanted if index < width})
-    if min(map(len, grid), default=width) == width:  # as calamine gives a sheet: every row as wide
-        return {index: list(map(itemgetter(index), grid)) for index in wanted}
-    cells = list(zip_longest(*grid, fillvalue=""))
+    if not grid:
+        return {index: () for index in wanted}
+    if min(map(len, grid)) == width:  # as calamine gives a sheet: every row as wide
+        cells = list(zip(*grid))
+    else:
+        cells = list(zip_longest(*grid, fillvalue=""))
     return {index: cells[index] for index in wanted}
 
 
