@@ -30,6 +30,23 @@ def test_validate_json_lists_errors_with_excel_row_and_column(tmp_path: Path) ->
     assert data["errors"][0]["message"] == "客户名称不能为空"
 
 
+def test_a_long_issue_list_is_a_line_per_issue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond TABLE_LIMIT issues, no table (measuring it takes seconds): each issue on its own line, its
+    row on every line (found by searching), the message in one line."""
+    from xlcsr.cli import render
+
+    book = write_register(tmp_path / "r.xlsx", [row(客户名称=""), GOOD_ROW, row(处理状态="不知道", 接收日期="2026-02-30")])
+    monkeypatch.setattr(render, "TABLE_LIMIT", 2)
+    code, out = run("validate", book, "--today", "2026-11-25")
+    lines = out.splitlines()
+    assert code == 1 and lines[0].split("\t") == ["行", "单元格", "字段", "级别", "问题"]
+    assert [line.split("\t")[:4] for line in lines[1:4]] == [
+        ["4", "B4", "客户名称", "错误"], ["6", "F6", "接收日期", "错误"], ["6", "K6", "处理状态", "错误"]]
+    assert lines[1].split("\t")[4] == "客户名称不能为空" and "共 3 行" in lines[4]
+    monkeypatch.setattr(render, "TABLE_LIMIT", 3)
+    assert "\t" not in run("validate", book, "--today", "2026-11-25")[1]  # up to the limit, the table
+
+
 def test_validate_clean_register_exits_zero_and_english_on_request(tmp_path: Path) -> None:
     book = write_register(tmp_path / "r.xlsx", [GOOD_ROW])
     code, out = run("validate", book, "--lang", "en", "--today", "2026-11-25")

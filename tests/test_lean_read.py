@@ -268,3 +268,48 @@ def test_the_rows_of_a_table_are_made_when_asked_for_and_stay_the_same_rows() ->
     assert rows == list(rows) and rows != [rows[0]]
     with pytest.raises(IndexError):
         rows[3]
+
+
+def test_a_register_let_go_is_freed_at_once_though_frozen_out_of_the_collector(tmp_path: Path) -> None:
+    """Nothing of a read register refers back to what refers to it: the nightly runner and the ribbon's
+    Python read registers for days, and `bulk` freezes what a read builds (a cycle would never go)."""
+    import gc
+
+    from xlcsr.rules.changes import states_of
+
+    book = write_register(tmp_path / "r.xlsx", [row(), row(客户名称=""), row(处理状态="不知道")] * 20)
+
+    def read_and_use() -> None:
+        register = read_register(book)
+        validate_register(register, today=date(2026, 11, 25))
+        states_of(register)
+        [r.texts for r in register.rows]
+
+    read_and_use()  # caches filled, modules imported
+    before = gc.get_freeze_count()
+    read_and_use()
+    assert gc.get_freeze_count() == before
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from(["case_no", "customer", "requirement", "remarks"]),
+                                st.text(min_size=1), max_size=4), max_size=8), st.data())
+def test_packed_states_unpack_to_the_states_and_share_their_twins_texts(fields: list[dict[str, str]],
+                                                                        data: st.DataObject) -> None:
+    """The first register of a diff, packed and unpacked: the same rows (any text, NUL too), and a text
+    equal to its twin's (the row of the other register with the same number) is the twin's object."""
+    from xlcsr.domain.changes import PackedStates, RowState
+
+    keys = sorted({key for f in fields for key in f})
+    states = [RowState(i + 4, {k: v for k, v in f.items()}) for i, f in enumerate(fields)]
+    packed = PackedStates([s.position for s in states], {k: [s.fields.get(k, "") for s in states] for k in keys})
+    assert packed.unpack() == states
+    like = [RowState(s.position, {k: "".join(list(v)) for k, v in s.fields.items()})  # equal, not the same objects
+            for s in data.draw(st.permutations(states))]
+    unpacked = packed.unpack(like)
+    assert unpacked == states
+    twin = {s.case_no: s.fields for s in reversed(like) if s.case_no}
+    for state in unpacked:
+        for key, text in state.fields.items():
+            theirs = twin.get(state.case_no, {}).get(key) if state.case_no else None
+            assert (text is theirs) == (theirs == text), (key, text)

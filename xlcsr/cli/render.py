@@ -141,7 +141,7 @@ TABLE_LIMIT = 200  # issues shown as a table; more are listed a line each (measu
 
 def show_validation(report: ValidationReport, lang: str = "zh") -> None:
     if len(report.issues) > TABLE_LIMIT:
-        console.out(validation_lines(report, lang), highlight=False)
+        console.file.write(validation_lines(report, lang) + "\n")  # as it is: tabs kept, no markup
     elif report.issues:
         console.print(validation_table(report, lang))
     console.print(report.summary(lang))

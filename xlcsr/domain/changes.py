@@ -73,8 +73,9 @@ class PackedStates:
                 theirs = [twin.get(key, "") for twin in twins]
                 texts = [b if a == b else a for a, b in zip(texts, theirs)]
             columns.append(texts)
+        rows = zip(*columns) if columns else [()] * len(self.numbers)
         return [RowState(number, {key: text for key, text in zip(keys, texts) if text})
-                for number, texts in zip(self.numbers, zip(*columns))]
+                for number, texts in zip(self.numbers, rows)]
 
     def _twins(self, like: Sequence[RowState]) -> list[dict[str, str]] | None:
         """For each row, the fields of the row of `like` with its case number (empty when none has it)."""
