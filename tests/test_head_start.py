@@ -11,9 +11,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from books import TODAY, row, write_register
 from typer.testing import CliRunner
 
-from books import TODAY, row, write_register
 from xlcsr.cli.app import app
 from xlcsr.cli.launch import read_ahead
 from xlcsr.domain.errors import WorkbookUnreadable
