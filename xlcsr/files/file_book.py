@@ -4,10 +4,10 @@
     >>> register = book.read()
     >>> book.write_assignment(register, plan)   # backup .xlcsr-backup/顾客特殊要求清单-20261125-080000-000000.xlsx
 
-Reading takes calamine's values and streams the register sheet's XML for its formulas; the whole
-package (`XlsxPackage`, and the patch writer with it) is loaded only by a command that writes: when
-it writes, or, for a book made with `writes=True`, in a thread while calamine reads (which lets go of
-the GIL), the likely register sheet's rows found in the same thread. The file's stamp (size,
+Reading takes calamine's values (begun at launch, `head_start`) and streams the register sheet's XML
+for its formulas; the whole package (`XlsxPackage`, and the patch writer with it) is loaded only by a
+command that writes: when it writes, or, for a book made with `writes=True`, in a thread while
+calamine reads (which lets go of the GIL), the likely register sheet's rows found in the same thread. The file's stamp (size,
 modification time, file id) is taken when the command first reads it; a write refuses
 (WorkbookChanged, nothing written) when the file on disk is another by then, say because someone
 saved it in Excel meanwhile. `clock` names the backups; without one they are named by the replaced

@@ -5,7 +5,9 @@
     (3, 'B')
 
 The register sheet's rows are handed over as calamine converts them, all at once (`FileSource.rows`:
-the register keeps them column by column, and calamine's own copy of the sheet is let go). Its
+the register keeps them column by column, and calamine's own copy of the sheet is let go). When the
+command line named the file, calamine has been parsing it since the process started (`head_start`):
+the source takes that read if the file is still the one it read. Its
 formulas are found by streaming the sheet's XML out of the zip in blocks, in a thread while calamine
 parses the values (both let go of the GIL): a block without `<f` is skipped unparsed, and a formula
 cell is placed by its own `r` (`formula_cells`); only a sheet whose formula cells lack it is parsed
