@@ -7,11 +7,10 @@ calamine parses a large sheet for a second or more and lets go of the GIL meanwh
 spends a third of a second importing xlcsr, typer and pydantic; `start` overlaps the two. In a
 thread it opens the file with calamine and parses the sheet the register is most likely on (the one
 named, else 清单, else the first). `take` hands it to a read of the same path, which may start work of
-its own before it waits (`result`); that is the read only while the file still has the stamp it had
-when the early read began (size, modification time, file id): a file
-saved meanwhile is read afresh. The early read checks nothing and reports nothing; whatever went
-wrong in it (an encrypted or damaged file, a sheet that is not there) is dropped, and the ordinary
-read meets it and says it properly.
+its own before it waits (`result`). It is that read's only while the file still has the stamp it had
+when the early read began (size, modification time, file id): a file saved meanwhile is read afresh.
+The early read checks nothing and reports nothing; whatever went wrong in it (an encrypted or damaged
+file, a sheet that is not there) is dropped, and the ordinary read meets it and says it properly.
 
 Imports only the standard library, python-calamine and `xlcsr.disk.atomic`'s stamp.
 """
