@@ -7,11 +7,11 @@
 Reading takes calamine's values (begun at launch, `head_start`) and streams the register sheet's XML
 for its formulas; the whole package (`XlsxPackage`, and the patch writer with it) is loaded only by a
 command that writes: when it writes, or, for a book made with `writes=True`, in a thread while
-calamine reads (which lets go of the GIL), the likely register sheet's rows found in the same thread. The file's stamp (size,
-modification time, file id) is taken when the command first reads it; a write refuses
-(WorkbookChanged, nothing written) when the file on disk is another by then, say because someone
-saved it in Excel meanwhile. `clock` names the backups; without one they are named by the replaced
-file's modification time. A tracked command's change log (`stage_changes`) goes into the same save,
+calamine reads (which lets go of the GIL), the likely register sheet's rows found in the same thread.
+The file's stamp (size, modification time, file id) is taken when the command first reads it; a
+write refuses (WorkbookChanged, nothing written) when the file on disk is another by then, say
+because someone saved it in Excel meanwhile. `clock` names the backups; without one they are named
+by the replaced file's modification time. A tracked command's change log (`stage_changes`) goes into the same save,
 and each backup made is listed in the store beside the file as made by `command`.
 """
 
