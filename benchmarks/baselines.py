@@ -10,6 +10,7 @@ The setups (SETUPS) prepare a row's folder before its timed command, untimed, as
 
     $ python benchmarks/baselines.py track-baseline 清单.xlsx hand-edits.json --today 2026-11-25
     $ python benchmarks/baselines.py signoff-filled 清单.xlsx 会签 --today 2026-11-25
+    $ python benchmarks/baselines.py highlight-cells 清单.xlsx highlight-cells.json --today 2026-11-25
 
 the arguments after the file are passed to the xlcsr command the setup runs first.
 """
@@ -93,6 +94,26 @@ def track_baseline(book: Path, edits: Path, xlcsr_args: list[str]) -> str:
     return f"snapshot taken, then {ooxml_patch(book, edits)} edited by hand"
 
 
+def highlight_cells(book: Path, out: Path, xlcsr_args: list[str]) -> str:
+    """The cells `xlcsr highlight BOOK` writes (the 逾期天数 header and each open case's days, from its
+    plan, not written), into OUT as [[cell, value], …]: what the wolfxl edit of highlight's cells writes.
+    xlcsr's colour rules and legend are left out of it: that baseline does less than highlight."""
+    from datetime import date
+
+    from xlcsr.files.reader import read_register
+    from xlcsr.rules.highlight import plan_highlight
+    from xlcsr.rules.validate import validate_register
+
+    today = date.fromisoformat(xlcsr_args[xlcsr_args.index("--today") + 1])
+    register = read_register(book)
+    plan = plan_highlight(register, validate_register(register, today=today)[1], today)
+    letter = plan.column.letter
+    cells = [[f"{letter}{register.header_row}", plan.column.header]] if plan.new_column else []
+    cells += [[f"{letter}{row}", days] for row, days in sorted(plan.values.items()) if days is not None]
+    out.write_text(json.dumps(cells, ensure_ascii=False), "utf-8")
+    return f"{len(cells)} cells of highlight's plan"
+
+
 def signoff_filled(book: Path, out: Path, xlcsr_args: list[str]) -> str:
     """`xlcsr signoff BOOK --out OUT`, then every item of every workbook in OUT answered in its yellow
     cells (K–N) as its department would: 可满足 (总经理: 批准; 落实确认: 已落实 with the document), the
@@ -151,6 +172,7 @@ BASELINES: dict[str, Callable[[Path, Path | None], str]] = {
 SETUPS: dict[str, Callable[[Path, Path, list[str]], str]] = {  # untimed, before a row's command (run.py's setup)
     "track-baseline": track_baseline,
     "signoff-filled": signoff_filled,
+    "highlight-cells": highlight_cells,
 }
 
 

@@ -73,7 +73,7 @@ class Bench:
     `argv` follows `python -m xlcsr` (program "xlcsr"), `python baselines.py` ("baseline") or
     `python ribbon.py` ("ribbon": one click in the fake Excel, which reports its own figures), with
     {book} (the register's copy), {out} (a file to create), {outdir} (a folder to create), {config},
-    {outbox}, {edits}, {handedits} and {cache} filled in.
+    {outbox}, {edits}, {handedits}, {hlcells} and {cache} filled in.
     `setup` is a `python baselines.py` argv (SETUPS there, same placeholders) run first in the folder,
     untimed; it must exit 0. `writes` is "book" or "out" when the output is that file; `numbers` checks
     afterwards that the 1% cells hold the numbers assign gives them; `logged` that 变更记录 holds one
@@ -117,6 +117,8 @@ COMMANDS: tuple[Bench, ...] = (
           numbers=True),
     Bench("wolfxl edit of assign's cells", ("wolfxl-edit", "{book}", "{edits}"), program="baseline", writes="book",
           numbers=True, needs="wolfxl"),
+    Bench("wolfxl edit of highlight's cells", ("wolfxl-edit", "{book}", "{hlcells}"), program="baseline",
+          writes="book", needs="wolfxl", setup=("highlight-cells", "{book}", "{hlcells}", *T)),
     Bench("openpyxl edit of assign's cells", ("openpyxl-edit", "{book}", "{edits}"), program="baseline",
           writes="book", numbers=True),
     Bench("ribbon validate", ("validate", "{book}", *CLICK), program="ribbon", needs="xlwings"),
@@ -205,7 +207,7 @@ def prepare(folder: Path, register: Path, info: dict[str, object]) -> dict[str, 
     hand.write_text(json.dumps(hand_edits(int(info["rows"])), ensure_ascii=False), "utf-8")  # type: ignore[call-overload]
     return {"book": str(book), "out": str(folder / "导入的清单.xlsx"), "config": str(config),
             "outbox": str(folder / "outbox"), "edits": str(edits), "handedits": str(hand), "cache": str(CACHE_DIR),
-            "outdir": str(folder / "会签")}
+            "outdir": str(folder / "会签"), "hlcells": str(folder / "highlight-cells.json")}
 
 
 def hand_edits(rows: int) -> list[list[str]]:
