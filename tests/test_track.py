@@ -254,6 +254,24 @@ def test_a_requirement_change_reopens_every_named_department(approved: Path) -> 
     assert reissue(approved, "2026-11-30") == {"品质部": ["CSR-2026-0001"], "技术部": ["CSR-2026-0001"]}
 
 
+def test_a_requirement_change_on_a_row_that_no_longer_validates_reopens_every_answer(approved: Path) -> None:
+    """The fingerprints cannot be compared on a row that does not read (an unknown department here): the
+    revision is bumped, every answer of the case is voided and the case goes back to 评审中 all the same."""
+    edit(approved, D4="PPAP 第4级提交，含全尺寸报告", L4="技术部、质检科")
+    code, out = track(approved, "2026-11-30")
+    assert code == 0, out
+    assert logged(approved)[-4:] == [
+        ("CSR-2026-0001", "要求描述", "PPAP 第3级提交", "PPAP 第4级提交，含全尺寸报告", "2", "手工"),
+        ("CSR-2026-0001", "责任部门", "技术部、品质部", "技术部、质检科", "2", "手工"),
+        ("CSR-2026-0001", "版本号", "", "2", "2", "xlcsr track"),
+        ("CSR-2026-0001", "处理状态", "处理中", "评审中", "2", "xlcsr track"),
+    ]
+    assert "CSR-2026-0001：需重新会签：技术部、品质部" in out
+    assert sorted(stale_rows(approved)) == [("CSR-2026-0001", "品质部"), ("CSR-2026-0001", "技术部")]
+    row = calamine_rows(approved)[3]
+    assert (row[13], row[17]) == ("评审中", 2)
+
+
 def test_a_due_date_change_reopens_only_the_date_sensitive_and_the_general_manager(approved: Path) -> None:
     edit(approved, K5=datetime(2027, 1, 15))
     code, out = track(approved, "2026-11-30")

@@ -19,7 +19,9 @@ that went to sign-off bumps its 版本号. Whose answers it voids follows the si
 department's, a due date change only the date-sensitive departments' and 总经理's, a department
 added has none yet, one removed is no longer asked and keeps its history. The voided answers are
 marked 已失效 in 会签记录 (never deleted) and an approved or closed case goes back to 评审中, so
-the next `signoff` issues exactly those departments.
+the next `signoff` issues exactly those departments. On a row that does not pass validation as it
+reads then, no fingerprint can be compared: the revision is bumped all the same and every answer of
+the case is voided.
 """
 
 from __future__ import annotations
@@ -29,11 +31,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from xlcsr.domain.changes import Action, Change, PackedStates, RowState
-from xlcsr.domain.fields import FIELD_BY_KEY
+from xlcsr.domain.fields import FIELD_BY_KEY, split_list
 from xlcsr.domain.issues import Code, Issue
 from xlcsr.domain.records import CsrRecord, Register
 from xlcsr.domain.signoff import EntryState
-from xlcsr.domain.vocab import DONE, IN_PROGRESS, MANUAL_SOURCE, REVIEWED_FIELDS, UNDER_REVIEW
+from xlcsr.domain.vocab import APPROVER, DONE, IN_PROGRESS, MANUAL_SOURCE, REVIEWED_FIELDS, UNDER_REVIEW
 from xlcsr.rules.matching import Delta, deltas, summary
 from xlcsr.rules.signoff import Ledger, fingerprint, ledger_of, revision_of
 from xlcsr.rules.validate import records_of
@@ -226,7 +228,10 @@ def _reopen(plan: TrackPlan, register: Register, records: Sequence[CsrRecord] | 
     by_record = {r.row: r for r in records}
     for row in rows:
         record = by_record.get(row)
-        if record is None or not record.case_no or not _went_to_review(ledger, record.case_no):
+        if record is None:
+            _reopen_unread(plan, register, ledger, row, at, user, source, states)
+            continue
+        if not record.case_no or not _went_to_review(ledger, record.case_no):
             continue
         revision = revision_of(record) + 1
         _machine(plan, states, row, "revision", str(revision), at, user, source, revision)
@@ -240,6 +245,31 @@ def _reopen(plan: TrackPlan, register: Register, records: Sequence[CsrRecord] | 
             plan.reopened[record.case_no] = waiting
             if record.status in (IN_PROGRESS, DONE):
                 _machine(plan, states, row, "status", UNDER_REVIEW, at, user, source, revision)
+
+
+def _reopen_unread(plan: TrackPlan, register: Register, ledger: Ledger, row: int, at: datetime, user: str,
+                   source: str, states: _States) -> None:
+    """`_reopen` for a case whose row does not pass validation as it reads now: no answer can be shown to
+    rest on what the row says, so every answer still applied is voided and every department that gave
+    one asks again; the revision is bumped all the same."""
+    state = states.get(row)
+    case_no = state.case_no if state is not None else ""
+    if state is None or not case_no or not _went_to_review(ledger, case_no):
+        return
+    text = state.fields.get("revision", "")
+    revision = (int(text) if text.isdigit() and int(text) > 0 else 1) + 1
+    _machine(plan, states, row, "revision", str(revision), at, user, source, revision)
+    voided = [e for e in register.signoffs or () if e.case_no == case_no and e.state is EntryState.APPLIED and e.row]
+    plan.write.stale += [e.row for e in voided]
+    plan.write.changes[:] = [replace(c, revision=revision) if c.row == row and c.revision != revision else c
+                             for c in plan.write.changes]
+    named = split_list(state.fields.get("departments", ""))  # in the row's order, as reviewers() gives them
+    asked = tuple(sorted(dict.fromkeys(e.department for e in voided),
+                         key=lambda d: (d == APPROVER, named.index(d) if d in named else len(named))))
+    if asked:
+        plan.reopened[case_no] = asked
+    if state.fields.get("status", "") in (IN_PROGRESS, DONE):
+        _machine(plan, states, row, "status", UNDER_REVIEW, at, user, source, revision)
 
 
 def _went_to_review(ledger: Ledger, case_no: str) -> bool:
