@@ -11,8 +11,8 @@ calamine reads (which lets go of the GIL), the likely register sheet's rows foun
 The file's stamp (size, modification time, file id) is taken when the command first reads it; a
 write refuses (WorkbookChanged, nothing written) when the file on disk is another by then, say
 because someone saved it in Excel meanwhile. `clock` names the backups; without one they are named
-by the replaced file's modification time. A tracked command's change log (`stage_changes`) goes into the same save,
-and each backup made is listed in the store beside the file as made by `command`.
+by the replaced file's modification time. A tracked command's change log (`stage_changes`) goes into
+the same save, and each backup made is listed in the store beside the file as made by `command`.
 """
 
 from __future__ import annotations

@@ -238,8 +238,7 @@ def _reopen(plan: TrackPlan, register: Register, records: Sequence[CsrRecord] | 
         plan.write.stale += [e.row for e in register.signoffs or ()
                              if e.case_no == record.case_no and e.state is EntryState.APPLIED and e.row
                              and e.fingerprint != fingerprint(record, e.department, register.settings)]
-        plan.write.changes[:] = [replace(c, revision=revision) if c.row == row and c.revision != revision else c
-                                 for c in plan.write.changes]
+        _restamp(plan, row, revision)
         waiting = ledger.unsigned_any(record.case_no)
         if waiting:
             plan.reopened[record.case_no] = waiting
@@ -261,8 +260,7 @@ def _reopen_unread(plan: TrackPlan, register: Register, ledger: Ledger, row: int
     _machine(plan, states, row, "revision", str(revision), at, user, source, revision)
     voided = [e for e in register.signoffs or () if e.case_no == case_no and e.state is EntryState.APPLIED and e.row]
     plan.write.stale += [e.row for e in voided]
-    plan.write.changes[:] = [replace(c, revision=revision) if c.row == row and c.revision != revision else c
-                             for c in plan.write.changes]
+    _restamp(plan, row, revision)
     named = split_list(state.fields.get("departments", ""))  # in the row's order, as reviewers() gives them
     asked = tuple(sorted(dict.fromkeys(e.department for e in voided),
                          key=lambda d: (d == APPROVER, named.index(d) if d in named else len(named))))
@@ -270,6 +268,12 @@ def _reopen_unread(plan: TrackPlan, register: Register, ledger: Ledger, row: int
         plan.reopened[case_no] = asked
     if state.fields.get("status", "") in (IN_PROGRESS, DONE):
         _machine(plan, states, row, "status", UNDER_REVIEW, at, user, source, revision)
+
+
+def _restamp(plan: TrackPlan, row: int, revision: int) -> None:
+    """The row's changes logged so far belong to its new revision."""
+    plan.write.changes[:] = [replace(c, revision=revision) if c.row == row and c.revision != revision else c
+                             for c in plan.write.changes]
 
 
 def _went_to_review(ledger: Ledger, case_no: str) -> bool:
